@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * Benchmark harness entry point.
+ *
+ *   npm run bench -- <name> [options]      (= node --expose-gc bench/run.mjs <name> [options])
+ *   npm run bench -- <name> --help
+ *
+ * Each benchmark is a module in bench/ exporting `main(argv): Promise<number>` (the exit code)
+ * and `usage(): string`. Add new ones to BENCHMARKS below.
+ */
+const BENCHMARKS = {
+  storage: {
+    module: './storage.mjs',
+    summary: 'single-node storage engine: ingest, point reads with 1/4/16 SSTables, compaction, vs better-sqlite3 and classic-level',
+  },
+};
+
+function listing() {
+  const w = Math.max(...Object.keys(BENCHMARKS).map((n) => n.length));
+  return Object.entries(BENCHMARKS)
+    .map(([name, b]) => `  ${name.padEnd(w)}  ${b.summary}`)
+    .join('\n');
+}
+
+function topUsage() {
+  return `usage: npm run bench -- <name> [options]   (--help after a name shows its options)\n\navailable benchmarks:\n${listing()}`;
+}
+
+async function run(argv) {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(topUsage());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = Object.hasOwn(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
+  if (!entry) {
+    console.error(`unknown benchmark '${name}'\n\navailable benchmarks:\n${listing()}`);
+    return 2;
+  }
+  const mod = await import(new URL(entry.module, import.meta.url).href);
+  if (typeof globalThis.gc !== 'function') {
+    console.error('note: started without --expose-gc, so no GC between phases (npm run bench passes it)');
+  }
+  return mod.main(rest);
+}
+
+let code;
+try {
+  code = await run(process.argv.slice(2));
+} catch (e) {
+  console.error(e?.name === 'UsageError' ? `error: ${e.message}` : e);
+  code = e?.name === 'UsageError' ? 2 : 1;
+}
+process.exitCode = code;
+// A benchmark should close everything it opened; if something still holds the loop open, say so
+// and exit anyway rather than hang (the timer itself does not keep the process alive).
+setTimeout(() => {
+  console.error('warning: handles still open 5 s after the benchmark finished; exiting');
+  process.exit(code);
+}, 5000).unref();

@@ -1,0 +1,400 @@
+/**
+ * One table's store: the active memtable, memtables being flushed, and the live SSTables.
+ *
+ * Write: append to the commit log, apply to the active memtable, wait until the commit log
+ * says the write is durable (per `commitlog_sync`). Read: merge every memtable and every
+ * SSTable that may hold the partition. Flush: seal the active memtable, start a fresh one,
+ * stream the sealed one to a worker that writes an SSTable, publish it in the manifest with
+ * the new commit-log low-water mark, then drop the memtable.
+ *
+ * Invariants: flushes of a table complete in the order they were started, so `flushedUpTo`
+ * only moves forward; a file is live only once the manifest lists it; a sealed memtable stays
+ * readable until its SSTable is published.
+ * Bounds: at most `MAX_SEALED_MEMTABLES` memtables wait for flushing; writers wait beyond that.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { nowSeconds, type Clock, type Scheduler } from '../../runtime/clock.js';
+import { assert } from '../../util/assert.js';
+import { ByteWriter } from '../../util/bytes.js';
+import type { Logger } from '../../util/logger.js';
+import { encodeHeader, writeRow } from '../data/codec.js';
+import { partitionStorageKey } from '../data/keys.js';
+import { headerIsEmpty, type Partition, type PartitionUpdate } from '../data/types.js';
+import { comparePositions } from '../commitlog/commit-log.js';
+import { Memtable, type LogPosition } from '../memtable/memtable.js';
+import { DEFAULT_SIZE_TIERED, pickSizeTieredCompaction } from '../compaction/size-tiered.js';
+import { hashKey } from '../sstable/bloom-filter.js';
+import { generationOf, sstableFileName, tempFileName } from '../sstable/format.js';
+import { fsyncDir, readManifest, writeManifest, type Manifest } from '../sstable/manifest.js';
+import { SstableReader } from '../sstable/sstable-reader.js';
+import type { StorageWorkerClient } from '../worker/storage-worker-client.js';
+import { CHUNK_TARGET_BYTES } from '../worker/protocol.js';
+import type { CompactionOptions, RangeScanPage, RangeScanQuery, SliceQuery, TableOptions, TableStats } from './api.js';
+import { memtableSource, mergePartition, sstableSource, type PartitionSource } from './partition-read.js';
+import { scanRange } from './range-scan.js';
+
+export const MAX_SEALED_MEMTABLES = 2;
+
+/** What a table needs from the engine that owns it. */
+export interface TableContext {
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  readonly flushWorker: StorageWorkerClient;
+  readonly compactionWorker: StorageWorkerClient;
+  readonly memtableFlushThresholdBytes: number;
+  readonly compactionThroughputBytesPerS: number;
+  /** Appends a commit-log record for `update`; returns its position. */
+  log(tableId: string, update: PartitionUpdate): LogPosition;
+  awaitDurable(position: LogPosition): Promise<void>;
+  currentLogPosition(): LogPosition;
+  /** A flush finished: commit-log segments may be freed, compaction may be due. */
+  onFlushed(table: TableStore): void;
+}
+
+
+interface SealedMemtable {
+  readonly memtable: Memtable;
+  failed: boolean;
+}
+
+export class TableStore {
+  private active = new Memtable();
+  private readonly sealed: SealedMemtable[] = [];
+  private sstables: SstableReader[] = [];
+  private readonly compacting = new Set<number>();
+  private flushChain: Promise<void> = Promise.resolve();
+  private slotWaiters: (() => void)[] = [];
+  /** Bumped by truncate: work started before it must not publish. */
+  private epoch = 0;
+  private closed = false;
+  private counters = { flushes: 0, compactions: 0, bloomChecks: 0, bloomFalsePositives: 0 };
+  readonly compaction: CompactionOptions;
+
+  private constructor(
+    readonly options: TableOptions,
+    readonly dir: string,
+    private manifest: Manifest,
+    private readonly ctx: TableContext,
+  ) {
+    this.compaction = {
+      enabled: options.compaction?.enabled ?? true,
+      minThreshold: options.compaction?.minThreshold ?? DEFAULT_SIZE_TIERED.minThreshold,
+      maxThreshold: options.compaction?.maxThreshold ?? DEFAULT_SIZE_TIERED.maxThreshold,
+    };
+  }
+
+  /** Opens the table directory: reads the manifest, deletes crash leftovers, opens SSTables. */
+  static open(dataDir: string, options: TableOptions, ctx: TableContext): TableStore {
+    const dir = path.join(dataDir, 'data', options.keyspace, `${options.name}-${options.id.replaceAll('-', '')}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const manifest = readManifest(dir);
+    const live = new Set(manifest.sstables);
+    for (const name of fs.readdirSync(dir)) {
+      const generation = generationOf(name);
+      const leftover = name.endsWith('.tmp') || (generation !== null && !live.has(generation)) || /\.db-(journal|wal|shm)$/.test(name);
+      if (leftover) {
+        ctx.logger.info({ table: options.name, file: name }, 'removing leftover file from an unfinished flush or compaction');
+        fs.rmSync(path.join(dir, name), { force: true });
+      }
+    }
+    const table = new TableStore(options, dir, manifest, ctx);
+    table.sstables = manifest.sstables.map((g) => new SstableReader(path.join(dir, sstableFileName(g))));
+    return table;
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  /** Every commit-log record at or before this is already in an SSTable. */
+  get flushedUpTo(): LogPosition | null {
+    return this.manifest.flushedUpTo;
+  }
+
+  private nowSec(): number {
+    return nowSeconds(this.ctx.clock);
+  }
+
+  // #region pattern:Write-Ahead Log (write path)
+  /** Applies a write; resolves once it is durable per the commit-log sync mode. */
+  async apply(update: PartitionUpdate): Promise<void> {
+    assert(!this.closed, `table ${this.options.name} is closed`);
+    while (this.sealed.length >= MAX_SEALED_MEMTABLES) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    const position = this.ctx.log(this.id, update);
+    this.active.apply(update, position, this.nowSec());
+    if (this.active.bytes >= this.ctx.memtableFlushThresholdBytes) this.requestFlush();
+    await this.ctx.awaitDurable(position);
+  }
+  // #endregion
+
+  /** Re-applies a commit-log record at start-up, unless it is already in an SSTable. */
+  replay(update: PartitionUpdate, position: LogPosition): boolean {
+    if (this.manifest.flushedUpTo !== null && comparePositions(position, this.manifest.flushedUpTo) <= 0) return false;
+    this.active.apply(update, position, this.nowSec());
+    if (this.active.bytes >= this.ctx.memtableFlushThresholdBytes) this.requestFlush();
+    return true;
+  }
+
+  private memtables(): Memtable[] {
+    const out = [this.active];
+    for (const s of this.sealed) out.push(s.memtable);
+    return out;
+  }
+
+  readPartition(token: bigint, key: Buffer, query: SliceQuery = {}): Partition | null {
+    const pkey = partitionStorageKey(token, key);
+    const sources: PartitionSource[] = [];
+    for (const m of this.memtables()) {
+      const p = m.get(pkey);
+      if (p !== undefined) sources.push(memtableSource(p, query));
+    }
+    if (this.sstables.length > 0) {
+      const hash = hashKey(pkey);
+      for (const sstable of this.sstables) {
+        if (!sstable.mayContain(pkey, hash)) continue;
+        this.counters.bloomChecks++;
+        const source = sstableSource(sstable, pkey, query);
+        if (source === null) this.counters.bloomFalsePositives++;
+        else sources.push(source);
+      }
+    }
+    if (sources.length === 0) return null;
+    return mergePartition(token, key, sources, query, this.nowSec());
+  }
+
+  scanRange(query: RangeScanQuery): RangeScanPage {
+    return scanRange(this.memtables(), this.sstables, query, this.nowSec());
+  }
+
+  // #region flush
+  /** Flushes everything written so far into SSTables. */
+  flush(): Promise<void> {
+    this.requestFlush();
+    return this.flushChain;
+  }
+
+  private requestFlush(): void {
+    const retry = this.sealed.filter((s) => s.failed);
+    for (const s of retry) {
+      s.failed = false;
+      this.enqueueFlush(s);
+    }
+    if (this.active.isEmpty) return;
+    const sealed: SealedMemtable = { memtable: this.active, failed: false };
+    this.active.seal();
+    this.active = new Memtable();
+    this.sealed.push(sealed);
+    this.enqueueFlush(sealed);
+  }
+
+  private enqueueFlush(s: SealedMemtable): void {
+    const run = this.flushChain.then(() => this.flushMemtable(s));
+    this.flushChain = run.catch((err: unknown) => {
+      s.failed = true;
+      this.ctx.logger.error({ err, table: this.options.name }, 'flush failed; the memtable stays in memory and will be retried');
+    });
+  }
+
+  private allocateGeneration(): number {
+    const generation = this.manifest.nextGeneration;
+    this.manifest = { ...this.manifest, nextGeneration: generation + 1 };
+    return generation;
+  }
+
+  private async flushMemtable(s: SealedMemtable): Promise<void> {
+    if (!this.sealed.includes(s)) return; // truncated meanwhile
+    const m = s.memtable;
+    const epoch = this.epoch;
+    const generation = this.allocateGeneration();
+    const tmp = path.join(this.dir, tempFileName(generation));
+    const meta = await this.ctx.flushWorker.flush(
+      {
+        path: tmp,
+        generation,
+        expectedPartitions: m.partitionCount,
+        createdAtMs: this.ctx.clock.nowMs(),
+        minTs: m.timestamps.min,
+        maxTs: m.timestamps.max,
+      },
+      this.chunksOf(m),
+    );
+    if (epoch !== this.epoch || this.closed) {
+      fs.rmSync(tmp, { force: true });
+      return;
+    }
+    const final = path.join(this.dir, sstableFileName(generation));
+    fs.renameSync(tmp, final);
+    fsyncDir(this.dir);
+    const reader = new SstableReader(final);
+    const previous = this.manifest.flushedUpTo;
+    const flushedUpTo = previous === null || (m.lastPosition !== null && comparePositions(m.lastPosition, previous) > 0) ? m.lastPosition : previous;
+    this.publish({ ...this.manifest, sstables: [...this.manifest.sstables, generation], flushedUpTo });
+    this.sstables = [...this.sstables, reader];
+    this.sealed.splice(this.sealed.indexOf(s), 1);
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    this.counters.flushes++;
+    this.ctx.logger.debug({ table: this.options.name, generation, rows: meta.rows, partitions: meta.partitions }, 'memtable flushed');
+    this.ctx.onFlushed(this);
+  }
+
+  /** Streams a sealed memtable as worker chunks, yielding to the event loop between chunks. */
+  private async *chunksOf(m: Memtable): AsyncGenerator<Buffer> {
+    const w = new ByteWriter(CHUNK_TARGET_BYTES + 64 * 1024);
+    const rowWriter = new ByteWriter(1024);
+    for (const p of m.partitionsFrom(null)) {
+      if (!headerIsEmpty(p.header)) w.lbytes(p.pkey).uvarint(1).u8(0).lbytes(encodeHeader(p.header));
+      for (const row of p.rows) {
+        w.lbytes(p.pkey).uvarint(row.clustering.length + 1).u8(1).bytes(row.clustering);
+        rowWriter.reset();
+        writeRow(rowWriter, row);
+        w.lbytes(rowWriter.view());
+        if (w.length >= CHUNK_TARGET_BYTES) {
+          yield w.view();
+          w.reset();
+          await this.ctx.scheduler.yieldToIo();
+        }
+      }
+    }
+    if (w.length > 0) yield w.view();
+  }
+  // #endregion
+
+  private publish(next: Manifest): void {
+    writeManifest(this.dir, next);
+    this.manifest = next;
+  }
+
+  /** The oldest commit-log segment holding data not yet in an SSTable (Infinity if none). */
+  oldestUnflushedSegment(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const m of this.memtables()) if (m.firstPosition !== null && m.firstPosition.segment < oldest) oldest = m.firstPosition.segment;
+    return oldest;
+  }
+
+  // #region compaction
+  /** SSTables the size-tiered strategy would compact now (none while disabled). */
+  compactionCandidates(evenIfDisabled = false): SstableReader[] | null {
+    if ((!this.compaction.enabled && !evenIfDisabled) || this.closed) return null;
+    const idle = this.sstables.filter((s) => !this.compacting.has(s.generation));
+    const picked = pickSizeTieredCompaction(
+      idle.map((s) => ({ generation: s.generation, sizeBytes: s.sizeBytes, reader: s })),
+      { ...DEFAULT_SIZE_TIERED, minThreshold: this.compaction.minThreshold, maxThreshold: this.compaction.maxThreshold },
+    );
+    return picked?.map((p) => p.reader) ?? null;
+  }
+
+  /**
+   * Compacts now: with `major`, every SSTable not already being compacted into one (which also
+   * purges every purgeable tombstone); otherwise whatever the strategy picks, until nothing is due.
+   */
+  async compact(options: { major?: boolean } = {}): Promise<void> {
+    if (options.major) {
+      await this.compactSstables(this.sstables.filter((s) => !this.compacting.has(s.generation)));
+      return;
+    }
+    for (let inputs = this.compactionCandidates(true); inputs !== null; inputs = this.compactionCandidates(true)) {
+      await this.compactSstables(inputs);
+    }
+  }
+
+  /**
+   * Tombstones at or above this timestamp may shadow data outside the compaction (in a
+   * memtable or another SSTable), so they must survive it.
+   */
+  private maxPurgeableTs(inputs: ReadonlySet<number>): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const m of this.memtables()) if (m.timestamps.min < min) min = m.timestamps.min;
+    for (const s of this.sstables) if (!inputs.has(s.generation) && s.meta.minTs < min) min = s.meta.minTs;
+    return min;
+  }
+
+  /** Compacts `inputs` into one SSTable in the compaction worker and publishes the result. */
+  async compactSstables(inputs: SstableReader[]): Promise<void> {
+    if (inputs.length === 0 || this.closed) return;
+    const generations = new Set(inputs.map((s) => s.generation));
+    for (const g of generations) assert(!this.compacting.has(g), 'an sstable is in two compactions');
+    for (const g of generations) this.compacting.add(g);
+    const epoch = this.epoch;
+    const generation = this.allocateGeneration();
+    const tmp = path.join(this.dir, tempFileName(generation));
+    const nowSec = this.nowSec();
+    try {
+      const result = await this.ctx.compactionWorker.compact({
+        inputs: inputs.map((s) => s.path),
+        output: tmp,
+        generation,
+        purge: { nowSec, gcBeforeSec: nowSec - this.options.gcGraceSeconds, maxPurgeableTs: this.maxPurgeableTs(generations) },
+        throughputBytesPerS: this.ctx.compactionThroughputBytesPerS,
+        createdAtMs: this.ctx.clock.nowMs(),
+      });
+      if (epoch !== this.epoch || this.closed) {
+        fs.rmSync(tmp, { force: true });
+        return;
+      }
+      const added: SstableReader[] = [];
+      if (result.meta !== null) {
+        const final = path.join(this.dir, sstableFileName(generation));
+        fs.renameSync(tmp, final);
+        fsyncDir(this.dir);
+        added.push(new SstableReader(final));
+      }
+      const kept = this.manifest.sstables.filter((g) => !generations.has(g));
+      this.publish({ ...this.manifest, sstables: [...kept, ...added.map((a) => a.generation)] });
+      this.sstables = [...this.sstables.filter((s) => !generations.has(s.generation)), ...added];
+      for (const s of inputs) {
+        s.close();
+        fs.rmSync(s.path, { force: true });
+      }
+      this.counters.compactions++;
+      this.ctx.logger.debug({ table: this.options.name, inputs: [...generations], output: result.meta?.generation ?? null, bytesRead: result.bytesRead }, 'compaction done');
+    } finally {
+      for (const g of generations) this.compacting.delete(g);
+    }
+  }
+  // #endregion
+
+  /** Drops every row: memtables, SSTables, and (through the manifest) the commit log's copy. */
+  async truncate(): Promise<void> {
+    await this.flushChain;
+    this.epoch++;
+    const position = this.ctx.currentLogPosition();
+    this.active = new Memtable();
+    this.sealed.splice(0);
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    // Compactions in flight see the epoch change and discard their output; their workers keep
+    // reading the unlinked input files until they finish.
+    const dropped = this.sstables;
+    this.publish({ ...this.manifest, sstables: [], flushedUpTo: position });
+    this.sstables = [];
+    for (const s of dropped) {
+      s.close();
+      fs.rmSync(s.path, { force: true });
+    }
+    this.ctx.onFlushed(this);
+  }
+
+  stats(): TableStats {
+    return {
+      sstableCount: this.sstables.length,
+      sstableBytes: this.sstables.reduce((n, s) => n + s.sizeBytes, 0),
+      memtableBytes: this.memtables().reduce((n, m) => n + m.bytes, 0),
+      memtablePartitions: this.active.partitionCount,
+      flushingMemtables: this.sealed.length,
+      flushes: this.counters.flushes,
+      compactions: this.counters.compactions,
+      bloomFilterChecks: this.counters.bloomChecks,
+      bloomFilterFalsePositives: this.counters.bloomFalsePositives,
+    };
+  }
+
+  /** Waits for flushes in progress, then closes the SSTables. */
+  async close(options: { flush: boolean }): Promise<void> {
+    if (this.closed) return;
+    if (options.flush) await this.flush();
+    else await this.flushChain;
+    this.closed = true;
+    for (const s of this.sstables) s.close();
+  }
+}

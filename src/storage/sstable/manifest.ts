@@ -1,0 +1,67 @@
+/**
+ * The table manifest: which SSTables are live, and how much of the commit log is already in
+ * them. It is the single source of truth at start-up: an SSTable file the manifest does not
+ * list is a leftover of a crash (mid-flush or mid-compaction) and is deleted.
+ *
+ * Written atomically: a temp file, fsync, rename over MANIFEST.json, fsync of the directory.
+ *
+ * Format (version 1): {"formatVersion": 1, "nextGeneration": N, "sstables": [generation, …],
+ *   "flushedUpTo": {"segment": S, "offset": O} | null}
+ * `flushedUpTo` is the table's low-water mark in the commit log: every record at or before it
+ * is in an SSTable (or was truncated away), so replay skips it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CorruptDataError } from '../../util/bytes.js';
+import type { LogPosition } from '../memtable/memtable.js';
+
+export const MANIFEST_FILE = 'MANIFEST.json';
+const FORMAT_VERSION = 1;
+
+export interface Manifest {
+  readonly formatVersion: number;
+  readonly nextGeneration: number;
+  readonly sstables: ReadonlyArray<number>;
+  readonly flushedUpTo: LogPosition | null;
+}
+
+export const EMPTY_MANIFEST: Manifest = { formatVersion: FORMAT_VERSION, nextGeneration: 1, sstables: [], flushedUpTo: null };
+
+export function readManifest(dir: string): Manifest {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_MANIFEST;
+    throw err;
+  }
+  const m = JSON.parse(text) as Manifest;
+  if (m.formatVersion !== FORMAT_VERSION || !Array.isArray(m.sstables) || !Number.isInteger(m.nextGeneration)) {
+    throw new CorruptDataError(`${file}: unreadable manifest`);
+  }
+  return m;
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function writeManifest(dir: string, manifest: Manifest): void {
+  const file = path.join(dir, MANIFEST_FILE);
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, JSON.stringify(manifest));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(dir);
+}
