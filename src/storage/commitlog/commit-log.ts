@@ -240,7 +240,7 @@ export class CommitLog {
   // #region pattern:Low-Water Mark
   /** Deletes closed segments (fully written, synced, not active) with an id below `segmentId`. */
   async discardSegmentsBefore(segmentId: number): Promise<number> {
-    const doomed = [...this.closedSegments, ...this.openSegments].filter((segment) => segment.id < segmentId);
+    const doomed = this.closedSegments.filter((segment) => segment.id < segmentId);
     if (doomed.length === 0) return 0;
     this.closedSegments = this.closedSegments.filter((segment) => segment.id >= segmentId);
     let deleted = 0;
@@ -425,7 +425,7 @@ export class CommitLog {
   private async flushSegment(segment: OpenSegment, syncWanted: boolean): Promise<void> {
     const handle = segment.handle ?? (await this.createSegmentFile(segment));
     if (segment.queuedBytes > 0) await this.writeQueued(segment, handle);
-    if ((syncWanted || segment.sealed) && segment.syncedBytes < segment.writtenBytes) {
+    if ((syncWanted) && segment.syncedBytes < segment.writtenBytes) {
       await this.syncSegment(segment, handle);
     }
     if (segment.sealed && segment.queuedBytes === 0 && segment.syncedBytes === segment.writtenBytes) {

@@ -17,8 +17,10 @@ import { partitionStorageKey } from '../data/keys.js';
 import { compareCellKey, headerTimestamps, mergeHeaders, mergeRows, rowTimestamps } from '../data/reconcile.js';
 import type { Cell, PartitionHeader, PartitionUpdate, Row } from '../data/types.js';
 
-// sorted-btree is CommonJS with `exports.default`; under Node's ESM interop the class is `.default`.
-const BTree = sortedBtree.default;
+// sorted-btree is CommonJS with `exports.default`: Node's ESM interop hands us module.exports
+// (class at `.default`), while the test runner's interop hands us the class itself.
+type BTreeClass = typeof sortedBtree.default;
+const BTree: BTreeClass = (sortedBtree as unknown as { default?: BTreeClass }).default ?? (sortedBtree as unknown as BTreeClass);
 type BTreeOf<K, V> = sortedBtree.default<K, V>;
 
 /** A position in the commit log; memtables only compare them. */
