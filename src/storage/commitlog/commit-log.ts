@@ -155,6 +155,7 @@ export class CommitLog {
   private segmentIdFloor = -1;
   private lastAppended: CommitLogPosition | null = null;
   private durable: CommitLogPosition = { segment: -1, offset: 0 };
+  /** At most one per `awaitDurable` call on a position not yet synced (callers await each append once). */
   private waiters: DurableWaiter[] = [];
   private pendingBytes = 0;
   private syncs = 0;
@@ -378,9 +379,9 @@ export class CommitLog {
       return;
     }
     if (this.opts.sync === 'group' && this.windowTimer !== null && !this.closing) return;
-    if (this.opts.sync === 'group') this.armGroupWindow();
+    if (this.opts.sync === 'group' && !this.closing) this.armGroupWindow();
     this.round = this.runRound().then(
-      () => this.finishRound(),
+      (ioOperations) => this.finishRound(ioOperations),
       (error: unknown) => {
         this.round = null;
         this.fail(error);
@@ -390,13 +391,16 @@ export class CommitLog {
 
   /** group: the next round may not start before `groupWindowMs` after this one started. */
   private armGroupWindow(): void {
+    this.windowTimer?.cancel();
     this.windowTimer = this.opts.scheduler.after(this.opts.groupWindowMs, () => {
       this.windowTimer = null;
       this.maybeStartRound();
     });
   }
 
-  private finishRound(): void {
+  private finishRound(ioOperations: number): void {
+    // hasWork() promised something to do: a round without I/O would restart itself forever.
+    assert(ioOperations > 0, 'commit log round did no I/O');
     this.round = null;
     this.maybeStartRound();
   }
@@ -413,31 +417,44 @@ export class CommitLog {
   }
 
   /** One round: per open segment, oldest first: one write of everything queued, one fdatasync. */
-  private async runRound(): Promise<void> {
+  private async runRound(): Promise<number> {
     const syncWanted = this.syncWanted();
     this.syncDue = false;
+    let ioOperations = 0;
     for (const segment of [...this.openSegments]) {
-      await this.flushSegment(segment, syncWanted);
+      ioOperations += await this.flushSegment(segment, syncWanted);
     }
+    return ioOperations;
   }
   // #endregion
 
-  private async flushSegment(segment: OpenSegment, syncWanted: boolean): Promise<void> {
-    const handle = segment.handle ?? (await this.createSegmentFile(segment));
-    if (segment.queuedBytes > 0) await this.writeQueued(segment, handle);
-    if ((syncWanted) && segment.syncedBytes < segment.writtenBytes) {
+  /** Returns how many I/O operations it did (create, write, sync, close). */
+  private async flushSegment(segment: OpenSegment, syncWanted: boolean): Promise<number> {
+    let ioOperations = 0;
+    if (segment.handle === null) {
+      await this.createSegmentFile(segment);
+      ioOperations += 1;
+    }
+    const handle = segment.handle;
+    assert(handle !== null, 'segment file not open');
+    if (segment.queuedBytes > 0) {
+      await this.writeQueued(segment, handle);
+      ioOperations += 1;
+    }
+    if ((syncWanted || segment.sealed) && segment.syncedBytes < segment.writtenBytes) {
       await this.syncSegment(segment, handle);
+      ioOperations += 1;
     }
     if (segment.sealed && segment.queuedBytes === 0 && segment.syncedBytes === segment.writtenBytes) {
       await this.closeSegment(segment, handle);
+      ioOperations += 1;
     }
+    return ioOperations;
   }
 
-  private async createSegmentFile(segment: OpenSegment): Promise<FileHandle> {
-    const handle = await open(segment.path, 'wx');
-    segment.handle = handle;
+  private async createSegmentFile(segment: OpenSegment): Promise<void> {
+    segment.handle = await open(segment.path, 'wx');
     await syncDirectory(this.opts.dir);
-    return handle;
   }
 
   private async writeQueued(segment: OpenSegment, handle: FileHandle): Promise<void> {
