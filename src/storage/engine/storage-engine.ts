@@ -19,17 +19,20 @@ import { CommitLog, type CommitLogPosition } from '../commitlog/commit-log.js';
 import { readUpdate, writeUpdate } from '../data/codec.js';
 import type { PartitionUpdate } from '../data/types.js';
 import { StorageWorkerClient } from '../worker/storage-worker-client.js';
-import type { StorageEngineOptions, TableOptions } from './api.js';
+import type { StorageEngineOptions, TableOptions, TableStats } from './api.js';
 import { TableStore, type TableContext } from './table-store.js';
 
 const MB = 1024 * 1024;
 
-/** Commit-log record payload: table id, then the partition update (codec.ts). */
-function encodeLogRecord(tableId: string, update: PartitionUpdate): Buffer {
-  const w = new ByteWriter(256);
-  w.string(tableId);
-  writeUpdate(w, update);
-  return w.toBuffer();
+/**
+ * Commit-log record payload: table id, then the partition update (codec.ts). Encoded into a
+ * reused scratch buffer: the commit log copies the payload into its record as it appends.
+ */
+function encodeLogRecord(scratch: ByteWriter, tableId: string, update: PartitionUpdate): Buffer {
+  scratch.reset();
+  scratch.string(tableId);
+  writeUpdate(scratch, update);
+  return scratch.view();
 }
 
 function decodeLogRecord(payload: Buffer): { tableId: string; update: PartitionUpdate } {
@@ -55,6 +58,7 @@ export class StorageEngine {
   private compactionRequested = false;
   private compactionIdle: Promise<void> = Promise.resolve();
   private replayed = false;
+  private readonly scratch = new ByteWriter(64 * 1024);
   private closed = false;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -75,7 +79,7 @@ export class StorageEngine {
       compactionWorker: this.compactionWorker,
       memtableFlushThresholdBytes: options.memtableFlushThresholdMb * MB,
       compactionThroughputBytesPerS: options.compactionThroughputMbPerS * MB,
-      log: (tableId, update) => this.commitLog.append(encodeLogRecord(tableId, update)),
+      log: (tableId, update) => this.commitLog.append(encodeLogRecord(this.scratch, tableId, update)),
       awaitDurable: (position) => this.commitLog.awaitDurable(position as CommitLogPosition),
       currentLogPosition: () => this.commitLog.currentPosition(),
       onFlushed: (table) => this.afterFlush(table),
@@ -176,6 +180,10 @@ export class StorageEngine {
   /** Waits until no background compaction is running. */
   async compactionSettled(): Promise<void> {
     while (this.compactionRunning) await this.compactionIdle;
+  }
+
+  tableStats(): (TableStats & { keyspace: string; table: string })[] {
+    return [...this.tables.values()].map((t) => ({ keyspace: t.options.keyspace, table: t.options.name, ...t.stats() }));
   }
 
   commitLogStats(): ReturnType<CommitLog['stats']> {

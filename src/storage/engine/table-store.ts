@@ -239,9 +239,13 @@ export class TableStore {
     this.ctx.onFlushed(this);
   }
 
-  /** Streams a sealed memtable as worker chunks, yielding to the event loop between chunks. */
+  /**
+   * Streams a sealed memtable as worker chunks, yielding to the event loop between chunks.
+   * Each chunk gets its own buffer, which is handed to the worker without a copy.
+   */
   private async *chunksOf(m: Memtable): AsyncGenerator<Buffer> {
-    const w = new ByteWriter(CHUNK_TARGET_BYTES + 64 * 1024);
+    const chunkBytes = CHUNK_TARGET_BYTES + 64 * 1024;
+    let w = new ByteWriter(chunkBytes);
     const rowWriter = new ByteWriter(1024);
     for (const p of m.partitionsFrom(null)) {
       if (!headerIsEmpty(p.header)) w.lbytes(p.pkey).uvarint(1).u8(0).lbytes(encodeHeader(p.header));
@@ -252,7 +256,7 @@ export class TableStore {
         w.lbytes(rowWriter.view());
         if (w.length >= CHUNK_TARGET_BYTES) {
           yield w.view();
-          w.reset();
+          w = new ByteWriter(chunkBytes);
           await this.ctx.scheduler.yieldToIo();
         }
       }

@@ -94,7 +94,10 @@ export class StorageWorkerClient {
     return run;
   }
 
-  /** Writes an SSTable from `chunks` (see protocol.ts for the chunk layout). */
+  /**
+   * Writes an SSTable from `chunks` (see protocol.ts for the chunk layout). The chunks' memory
+   * is transferred to the worker: callers must not touch a chunk after yielding it.
+   */
   flush(begin: Omit<FlushBegin, 'kind'>, chunks: AsyncIterable<Buffer>): Promise<SstableMeta> {
     return this.serialize(async () => {
       this.send({ kind: 'flush-begin', ...begin });
@@ -102,9 +105,12 @@ export class StorageWorkerClient {
       try {
         for await (const chunk of chunks) {
           if (acks.length >= MAX_CHUNKS_IN_FLIGHT) await this.expect(acks.shift()!, 'chunk-ack');
-          const copy = new Uint8Array(chunk);
+          // The caller hands over each chunk: transfer its memory unless it is a slice of a
+          // shared allocation (Node's small-buffer pool), which must be copied.
+          const owned = chunk.byteOffset === 0 && chunk.buffer.byteLength >= chunk.length && chunk.buffer.byteLength > 8192;
+          const data = owned ? new Uint8Array(chunk.buffer, 0, chunk.length) : new Uint8Array(chunk);
           acks.push(this.nextReply());
-          this.send({ kind: 'flush-chunk', chunk: copy }, [copy.buffer as ArrayBuffer]);
+          this.send({ kind: 'flush-chunk', chunk: data }, [data.buffer as ArrayBuffer]);
         }
         for (const ack of acks.splice(0)) await this.expect(ack, 'chunk-ack');
       } catch (err) {
