@@ -23,6 +23,7 @@ export function emptyVector(): VersionVector {
   return new Map();
 }
 
+// #region pattern:Version Vector
 /** This node coordinated one more update: advance its own entry past what it has seen. */
 export function increment(v: VersionVector, nodeId: string): VersionVector {
   const out = new Map(v);
@@ -54,6 +55,7 @@ export function compare(a: VersionVector, b: VersionVector): Ordering {
   if (bBigger) return 'before';
   return 'equal';
 }
+// #endregion
 
 export function encode(v: VersionVector): Buffer {
   const ids = [...v.keys()].sort();

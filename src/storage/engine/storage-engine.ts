@@ -140,6 +140,7 @@ export class StorageEngine {
     return stats;
   }
 
+  // #region pattern:Low-Water Mark
   private afterFlush(table: TableStore): void {
     let lowWater = Number.POSITIVE_INFINITY;
     for (const t of this.tables.values()) lowWater = Math.min(lowWater, t.oldestUnflushedSegment());
@@ -148,6 +149,7 @@ export class StorageEngine {
       .catch((err: unknown) => this.logger.error({ err }, 'could not delete flushed commit-log segments'));
     if (table.compaction.enabled) this.requestCompaction();
   }
+  // #endregion
 
   // #region background compaction
   private requestCompaction(): void {
