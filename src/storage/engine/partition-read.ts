@@ -8,7 +8,7 @@ import { decodeHeader, decodeRow } from '../data/codec.js';
 import { afterStart, beforeEnd, clusteringOfCk, inRange, isHeaderCk } from '../data/keys.js';
 import { coveringDeletion, isRowLive, mergeHeaders, mergeRows, removeShadowed } from '../data/reconcile.js';
 import { EMPTY_HEADER, headerIsEmpty, type ClusteringBound, type Partition, type PartitionHeader, type Row } from '../data/types.js';
-import { lowerBound, type MemPartition } from '../memtable/memtable.js';
+import { decodeMemRow, lowerBound, type MemPartition, type MemRow } from '../memtable/memtable.js';
 import type { SstableReader } from '../sstable/sstable-reader.js';
 import type { SliceQuery } from './api.js';
 
@@ -22,20 +22,20 @@ export interface PartitionSource {
 
 const NOOP = (): void => undefined;
 
-function* memRows(rows: ReadonlyArray<Row>, start: ClusteringBound | null, end: ClusteringBound | null, reversed: boolean): Generator<Row> {
+function* memRows(rows: ReadonlyArray<MemRow>, start: ClusteringBound | null, end: ClusteringBound | null, reversed: boolean): Generator<Row> {
   const from = start === null ? 0 : lowerBound(rows, start.prefix);
   if (!reversed) {
     for (let i = from; i < rows.length; i++) {
       const row = rows[i]!;
       if (!beforeEnd(row.clustering, end)) return;
-      if (afterStart(row.clustering, start)) yield row;
+      if (afterStart(row.clustering, start)) yield decodeMemRow(row);
     }
     return;
   }
   for (let i = rows.length - 1; i >= from; i--) {
     const row = rows[i]!;
     if (!afterStart(row.clustering, start)) return;
-    if (beforeEnd(row.clustering, end)) yield row;
+    if (beforeEnd(row.clustering, end)) yield decodeMemRow(row);
   }
 }
 

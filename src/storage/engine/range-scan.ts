@@ -46,7 +46,7 @@ function* memtableFragments(m: Memtable, from: ScanPosition, endPkey: Buffer | n
       if (afterPosition(f, from)) yield f;
     }
     for (const row of p.rows) {
-      const f: Fragment = { pkey: p.pkey, ck: rowStorageCk(row.clustering), row };
+      const f: Fragment = { pkey: p.pkey, ck: rowStorageCk(row.clustering), raw: row.data };
       if (afterPosition(f, from)) yield f;
     }
   }

@@ -18,7 +18,7 @@ import { nowSeconds, type Clock, type Scheduler } from '../../runtime/clock.js';
 import { assert } from '../../util/assert.js';
 import { ByteWriter } from '../../util/bytes.js';
 import type { Logger } from '../../util/logger.js';
-import { encodeHeader, writeRow } from '../data/codec.js';
+import { encodeHeader } from '../data/codec.js';
 import { partitionStorageKey } from '../data/keys.js';
 import { headerIsEmpty, type Partition, type PartitionUpdate } from '../data/types.js';
 import { comparePositions } from '../commitlog/commit-log.js';
@@ -124,7 +124,7 @@ export class TableStore {
     while (this.sealed.length >= MAX_SEALED_MEMTABLES) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     const position = this.ctx.log(this.id, update);
     this.active.apply(update, position, this.nowSec());
-    if (this.active.bytes >= this.ctx.memtableFlushThresholdBytes) this.requestFlush();
+    if (this.memtableFull()) this.requestFlush();
     await this.ctx.awaitDurable(position);
   }
   // #endregion
@@ -133,8 +133,14 @@ export class TableStore {
   replay(update: PartitionUpdate, position: LogPosition): boolean {
     if (this.manifest.flushedUpTo !== null && comparePositions(position, this.manifest.flushedUpTo) <= 0) return false;
     this.active.apply(update, position, this.nowSec());
-    if (this.active.bytes >= this.ctx.memtableFlushThresholdBytes) this.requestFlush();
+    if (this.memtableFull()) this.requestFlush();
     return true;
+  }
+
+  /** Full by its content estimate, or by the slab memory it really holds (overwrites waste some). */
+  private memtableFull(): boolean {
+    const limit = this.ctx.memtableFlushThresholdBytes;
+    return this.active.bytes >= limit || this.active.slabBytes >= limit;
   }
 
   private memtables(): Memtable[] {
@@ -246,14 +252,11 @@ export class TableStore {
   private async *chunksOf(m: Memtable): AsyncGenerator<Buffer> {
     const chunkBytes = CHUNK_TARGET_BYTES + 64 * 1024;
     let w = new ByteWriter(chunkBytes);
-    const rowWriter = new ByteWriter(1024);
     for (const p of m.partitionsFrom(null)) {
       if (!headerIsEmpty(p.header)) w.lbytes(p.pkey).uvarint(1).u8(0).lbytes(encodeHeader(p.header));
       for (const row of p.rows) {
         w.lbytes(p.pkey).uvarint(row.clustering.length + 1).u8(1).bytes(row.clustering);
-        rowWriter.reset();
-        writeRow(rowWriter, row);
-        w.lbytes(rowWriter.view());
+        w.lbytes(row.data);
         if (w.length >= CHUNK_TARGET_BYTES) {
           yield w.view();
           w = new ByteWriter(chunkBytes);

@@ -1,10 +1,13 @@
 /**
  * The memtable: recent writes of one table, in memory, sorted for flushing.
  *
- * Partitions are kept in a B+tree keyed by their storage key (token bytes + partition key,
- * as a latin1 string so JavaScript string order is byte order); each partition keeps its rows
- * in a sorted array by clustering bytes. Applying an update merges it cell by cell with what is
- * there (reconcile.ts), so a memtable holds at most one version of each cell.
+ * Partitions are found through a Map and kept in order in a B+tree, both keyed by the storage
+ * key (token bytes + partition key, as a latin1 string so JavaScript string order is byte
+ * order); each partition keeps its rows in a sorted array by clustering bytes. A row is held
+ * encoded (codec.ts), in slabs the memtable owns: few long-lived objects for the garbage
+ * collector to trace, and a flush streams the bytes as they are. Applying an update to an
+ * existing row decodes, merges cell by cell (reconcile.ts) and re-encodes it, so a memtable
+ * holds at most one version of each cell.
  *
  * Invariants: rows are sorted by clustering with no duplicates; `bytes` is the sum of the
  * size estimates of what is held; a sealed memtable never changes (it is being flushed and
@@ -13,9 +16,12 @@
  */
 import sortedBtree from 'sorted-btree';
 import { assert } from '../../util/assert.js';
+import { ByteWriter } from '../../util/bytes.js';
+import { decodeRow, writeRow } from '../data/codec.js';
 import { partitionStorageKey } from '../data/keys.js';
 import { compareCellKey, headerTimestamps, mergeHeaders, mergeRows, rowTimestamps } from '../data/reconcile.js';
-import type { Cell, PartitionHeader, PartitionUpdate, Row } from '../data/types.js';
+import type { Cell, PartitionHeader, PartitionUpdate, RangeTombstone, Row } from '../data/types.js';
+import { SlabAllocator } from './slab-allocator.js';
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM interop hands us module.exports
 // (class at `.default`), while the test runner's interop hands us the class itself.
@@ -29,24 +35,27 @@ export interface LogPosition {
   readonly offset: number;
 }
 
+/** A row as the memtable holds it: its clustering and its encoded bytes, both in slabs. */
+export interface MemRow {
+  readonly clustering: Buffer;
+  data: Buffer;
+}
+
 export interface MemPartition {
-  readonly token: bigint;
-  readonly key: Buffer;
+  /** Token bytes + partition key bytes (keys.ts). */
   readonly pkey: Buffer;
   header: PartitionHeader;
   /** Sorted by clustering bytes. */
-  readonly rows: Row[];
+  readonly rows: MemRow[];
+}
+
+export function decodeMemRow(row: MemRow): Row {
+  return decodeRow(row.data, row.clustering);
 }
 
 const PARTITION_OVERHEAD_BYTES = 160;
 const ROW_OVERHEAD_BYTES = 96;
-const CELL_OVERHEAD_BYTES = 48;
-
-export function estimateRowBytes(row: Row): number {
-  let n = ROW_OVERHEAD_BYTES + row.clustering.length + (row.version?.length ?? 0);
-  for (const c of row.cells) n += CELL_OVERHEAD_BYTES + c.column.length + (c.path?.length ?? 0) + (c.value?.length ?? 0);
-  return n;
-}
+const EMPTY = Buffer.alloc(0);
 
 function headerBytes(h: PartitionHeader): number {
   let n = 0;
@@ -68,8 +77,13 @@ function sortedCells(row: Row): Row {
   return row;
 }
 
+/** Plain string order (= byte order of latin1 keys); sorted-btree's default also handles mixed types, slower. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Index of the first row whose clustering is >= `clustering` (binary search). */
-export function lowerBound(rows: ReadonlyArray<Row>, clustering: Buffer): number {
+export function lowerBound(rows: ReadonlyArray<{ readonly clustering: Buffer }>, clustering: Buffer): number {
   let lo = 0;
   let hi = rows.length;
   while (lo < hi) {
@@ -81,7 +95,12 @@ export function lowerBound(rows: ReadonlyArray<Row>, clustering: Buffer): number
 }
 
 export class Memtable {
-  private readonly partitions: BTreeOf<string, MemPartition> = new BTree<string, MemPartition>();
+  /** Lookup by storage key (O(1)) … */
+  private readonly byKey = new Map<string, MemPartition>();
+  /** … and the same partitions in storage-key order, for flushes and scans. */
+  private readonly partitions: BTreeOf<string, MemPartition> = new BTree<string, MemPartition>(undefined, compareStrings);
+  private readonly slabs = new SlabAllocator();
+  private readonly scratch = new ByteWriter(4096);
   private sealedFlag = false;
   bytes = 0;
   rowCount = 0;
@@ -94,11 +113,16 @@ export class Memtable {
   }
 
   get partitionCount(): number {
-    return this.partitions.size;
+    return this.byKey.size;
   }
 
   get isEmpty(): boolean {
-    return this.partitions.size === 0;
+    return this.byKey.size === 0;
+  }
+
+  /** Bytes of slab memory held (the memtable's real footprint for its keys and values). */
+  get slabBytes(): number {
+    return this.slabs.allocatedBytes;
   }
 
   seal(): void {
@@ -110,15 +134,17 @@ export class Memtable {
     assert(!this.sealedFlag, 'a sealed memtable is immutable');
     const pkey = partitionStorageKey(update.token, update.key);
     const skey = pkey.toString('latin1');
-    let partition = this.partitions.get(skey);
+    let partition = this.byKey.get(skey);
     if (partition === undefined) {
-      partition = { token: update.token, key: Buffer.from(update.key), pkey, header: { rangeTombstones: [] }, rows: [] };
+      partition = { pkey: this.slabs.copy(pkey), header: { rangeTombstones: [] }, rows: [] };
+      this.byKey.set(skey, partition);
       this.partitions.set(skey, partition);
       this.bytes += PARTITION_OVERHEAD_BYTES + pkey.length;
     }
     if (update.deletion !== undefined || update.rangeTombstones.length > 0) {
       this.bytes -= headerBytes(partition.header);
-      partition.header = mergeHeaders(partition.header, update);
+      const rangeTombstones = update.rangeTombstones.map((rt) => this.ownRangeTombstone(rt));
+      partition.header = mergeHeaders(partition.header, { deletion: update.deletion, rangeTombstones });
       this.bytes += headerBytes(partition.header);
       headerTimestamps(update, this.timestamps);
     }
@@ -129,25 +155,37 @@ export class Memtable {
     }
   }
 
+  private encode(row: Row): Buffer {
+    this.scratch.reset();
+    writeRow(this.scratch, row);
+    return this.slabs.copy(this.scratch.view());
+  }
+
   private applyRow(partition: MemPartition, row: Row, nowSec: number): void {
     rowTimestamps(row, this.timestamps);
     const rows = partition.rows;
     const i = lowerBound(rows, row.clustering);
     const existing = rows[i];
     if (existing !== undefined && existing.clustering.equals(row.clustering)) {
-      const merged = mergeRows(existing, row, nowSec);
-      this.bytes += estimateRowBytes(merged) - estimateRowBytes(existing);
-      rows[i] = merged;
+      const merged = this.encode(mergeRows(decodeMemRow(existing), row, nowSec));
+      this.bytes += merged.length - existing.data.length;
+      existing.data = merged;
     } else {
-      const owned = { ...row, clustering: Buffer.from(row.clustering) };
-      rows.splice(i, 0, owned);
-      this.bytes += estimateRowBytes(owned);
+      const clustering = row.clustering.length === 0 ? EMPTY : this.slabs.copy(row.clustering);
+      const data = this.encode(row);
+      rows.splice(i, 0, { clustering, data });
+      this.bytes += ROW_OVERHEAD_BYTES + clustering.length + data.length;
       this.rowCount++;
     }
   }
 
+  private ownRangeTombstone(rt: RangeTombstone): RangeTombstone {
+    const own = (b: RangeTombstone['start']): RangeTombstone['start'] => (b === null ? null : { prefix: this.slabs.copy(b.prefix), inclusive: b.inclusive });
+    return { start: own(rt.start), end: own(rt.end), deletion: rt.deletion };
+  }
+
   get(pkey: Buffer): MemPartition | undefined {
-    return this.partitions.get(pkey.toString('latin1'));
+    return this.byKey.get(pkey.toString('latin1'));
   }
 
   /** Partitions in storage-key order, starting at `fromPkey` (inclusive) when given. */
