@@ -219,3 +219,21 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_00
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('memory bounds', () => {
+  const tmp2 = useTmpDir('ringtail-engine-space-');
+  it('flushes the largest memtable when all memtables together pass memtable_total_space_mb', async () => {
+    const { engine, table } = await openEngine(tmp2(), { memtableTotalSpaceMb: 0.5 });
+    try {
+      const other = engine.openTable({ id: '5a1d0e4c-0000-4000-8000-00000000000b', keyspace: 'ks', name: 'small', gcGraceSeconds: 10, compaction: { enabled: false } });
+      await other.apply(update(1n, 'k', [row('r', [cell('v', 'tiny', 1)])]));
+      const value = 'x'.repeat(4000);
+      for (let i = 0; i < 200; i++) await table.apply(update(BigInt(i), `k${i}`, [row('r', [cell('v', value, 1)])]));
+      await waitFor(() => table.stats().flushes > 0, 'an early flush of the large table');
+      expect(other.stats().flushes).toBe(0);
+      expect(table.stats().memtableBytes).toBeLessThan(600 * 1024);
+    } finally {
+      await engine.close({ flush: false });
+    }
+  });
+});

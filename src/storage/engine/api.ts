@@ -17,6 +17,8 @@ export interface StorageEngineOptions {
   readonly commitlogSyncGroupWindowMs: number;
   readonly commitlogSegmentSizeMb: number;
   readonly memtableFlushThresholdMb: number;
+  /** Bound on all memtables together: above it the largest is flushed early. Default: no bound. */
+  readonly memtableTotalSpaceMb?: number;
   /** 0 disables throttling. */
   readonly compactionThroughputMbPerS: number;
   readonly clock?: Clock;

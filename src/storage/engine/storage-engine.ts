@@ -23,6 +23,7 @@ import type { StorageEngineOptions, TableOptions, TableStats } from './api.js';
 import { TableStore, type TableContext } from './table-store.js';
 
 const MB = 1024 * 1024;
+const MEMTABLE_SPACE_CHECK_WRITES = 64;
 
 /**
  * Commit-log record payload: table id, then the partition update (codec.ts). Encoded into a
@@ -58,6 +59,7 @@ export class StorageEngine {
   private compactionRequested = false;
   private compactionIdle: Promise<void> = Promise.resolve();
   private replayed = false;
+  private writesSinceSpaceCheck = 0;
   private readonly scratch = new ByteWriter(64 * 1024);
   private closed = false;
   readonly clock: Clock;
@@ -83,6 +85,7 @@ export class StorageEngine {
       awaitDurable: (position) => this.commitLog.awaitDurable(position as CommitLogPosition),
       currentLogPosition: () => this.commitLog.currentPosition(),
       onFlushed: (table) => this.afterFlush(table),
+      onMemtableGrowth: () => this.checkMemtableSpace(),
     };
   }
 
@@ -138,6 +141,27 @@ export class StorageEngine {
     }
     this.logger.info(stats, 'commit log replayed');
     return stats;
+  }
+
+  /**
+   * Every `MEMTABLE_SPACE_CHECK_WRITES` writes, sums the active memtables; above
+   * `memtableTotalSpaceMb` the largest is flushed (Cassandra's memtable_cleanup_threshold).
+   */
+  private checkMemtableSpace(): void {
+    const limitMb = this.options.memtableTotalSpaceMb;
+    if (limitMb === undefined || ++this.writesSinceSpaceCheck < MEMTABLE_SPACE_CHECK_WRITES) return;
+    this.writesSinceSpaceCheck = 0;
+    let total = 0;
+    let largest: TableStore | null = null;
+    for (const t of this.tables.values()) {
+      const bytes = t.activeMemtableBytes();
+      total += bytes;
+      if (largest === null || bytes > largest.activeMemtableBytes()) largest = t;
+    }
+    if (total > limitMb * MB && largest !== null) {
+      this.logger.debug({ table: largest.options.name, totalBytes: total }, 'memtable space exhausted: flushing the largest');
+      largest.flushEarly();
+    }
   }
 
   // #region pattern:Low-Water Mark

@@ -49,6 +49,8 @@ export interface TableContext {
   log(tableId: string, update: PartitionUpdate): LogPosition;
   awaitDurable(position: LogPosition): Promise<void>;
   currentLogPosition(): LogPosition;
+  /** A table's active memtable grew (the engine enforces the bound on all memtables). */
+  onMemtableGrowth(): void;
   /** A flush finished: commit-log segments may be freed, compaction may be due. */
   onFlushed(table: TableStore): void;
 }
@@ -125,6 +127,7 @@ export class TableStore {
     const position = this.ctx.log(this.id, update);
     this.active.apply(update, position, this.nowSec());
     if (this.memtableFull()) this.requestFlush();
+    else this.ctx.onMemtableGrowth();
     await this.ctx.awaitDurable(position);
   }
   // #endregion
@@ -141,6 +144,16 @@ export class TableStore {
   private memtableFull(): boolean {
     const limit = this.ctx.memtableFlushThresholdBytes;
     return this.active.bytes >= limit || this.active.slabBytes >= limit;
+  }
+
+  /** Bytes held by the active memtable (what an early flush would free). */
+  activeMemtableBytes(): number {
+    return Math.max(this.active.bytes, this.active.slabBytes);
+  }
+
+  /** Flushes the active memtable now (not awaited): the engine's total memtable bound. */
+  flushEarly(): void {
+    this.requestFlush();
   }
 
   private memtables(): Memtable[] {
