@@ -205,6 +205,7 @@ describe('storage engine', () => {
     await table.flush();
     const dir = table.dir;
     fs.writeFileSync(path.join(dir, 'sst-00000099.db.tmp'), 'half-written');
+    fs.writeFileSync(path.join(dir, 'sst-00000099.db.tmp-journal'), 'its journal');
     fs.copyFileSync(path.join(dir, 'sst-00000001.db'), path.join(dir, 'sst-00000098.db')); // complete but never published
     ({ engine, table } = await restart(engine, false));
     expect(fs.readdirSync(dir).sort()).toEqual(['MANIFEST.json', 'sst-00000001.db']);
@@ -221,6 +222,20 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_00
 }
 
 describe('memory bounds', () => {
+  const tmp3 = useTmpDir('ringtail-engine-threshold-');
+  it('flushes at memtable_flush_threshold_mb, not before', async () => {
+    const { engine, table } = await openEngine(tmp3(), { memtableFlushThresholdMb: 1 });
+    try {
+      for (let i = 0; i < 20; i++) await table.apply(update(BigInt(i), `k${i}`, [row('r', [cell('v', 'x'.repeat(100), 1)])]));
+      expect(table.stats().flushes).toBe(0);
+      const value = 'y'.repeat(10_000);
+      for (let i = 0; i < 120; i++) await table.apply(update(BigInt(i), `big${i}`, [row('r', [cell('v', value, 1)])]));
+      await waitFor(() => table.stats().flushes === 1, 'one flush once past 1 MiB');
+    } finally {
+      await engine.close({ flush: false });
+    }
+  });
+
   const tmp2 = useTmpDir('ringtail-engine-space-');
   it('flushes the largest memtable when all memtables together pass memtable_total_space_mb', async () => {
     const { engine, table } = await openEngine(tmp2(), { memtableTotalSpaceMb: 0.5 });

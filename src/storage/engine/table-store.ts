@@ -95,7 +95,7 @@ export class TableStore {
     const live = new Set(manifest.sstables);
     for (const name of fs.readdirSync(dir)) {
       const generation = generationOf(name);
-      const leftover = name.endsWith('.tmp') || (generation !== null && !live.has(generation)) || /\.db-(journal|wal|shm)$/.test(name);
+      const leftover = name.endsWith('.tmp') || (generation !== null && !live.has(generation)) || /\.db(\.tmp)?-(journal|wal|shm)$/.test(name);
       if (leftover) {
         ctx.logger.info({ table: options.name, file: name }, 'removing leftover file from an unfinished flush or compaction');
         fs.rmSync(path.join(dir, name), { force: true });

@@ -120,9 +120,12 @@ export class Memtable {
     return this.byKey.size === 0;
   }
 
-  /** Bytes of slab memory held (the memtable's real footprint for its keys and values). */
+  /**
+   * Bytes of keys and values copied into the memtable's slabs, superseded versions included:
+   * with overwrites this grows past `bytes`, and it is what the memtable really holds.
+   */
   get slabBytes(): number {
-    return this.slabs.allocatedBytes;
+    return this.slabs.usedBytes;
   }
 
   seal(): void {

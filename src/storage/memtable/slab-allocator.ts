@@ -17,10 +17,13 @@ export class SlabAllocator {
   private used = 0;
   /** Bytes of slabs and large values allocated so far. */
   allocatedBytes = 0;
+  /** Bytes copied in so far, including copies later superseded (overwritten values stay). */
+  usedBytes = 0;
 
   copy(source: Buffer): Buffer {
     const n = source.length;
     if (n === 0) return source;
+    this.usedBytes += n;
     if (n > LARGE_VALUE_BYTES) {
       this.allocatedBytes += n;
       const own = Buffer.allocUnsafeSlow(n);

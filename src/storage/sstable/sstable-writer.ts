@@ -35,7 +35,11 @@ export class SstableWriter {
   constructor(private readonly options: SstableWriterOptions) {
     fs.rmSync(options.path, { force: true });
     this.db = new Database(options.path);
-    this.db.pragma('journal_mode = OFF');
+    // better-sqlite3 opens connections in defensive mode, which silently ignores
+    // journal_mode = OFF; the file is private until published, so no journal is needed.
+    this.db.unsafeMode(true);
+    const journal = this.db.pragma('journal_mode = OFF', { simple: true });
+    assert(journal === 'off', `sstable writer could not turn the journal off (got ${String(journal)})`);
     this.db.pragma('synchronous = OFF');
     this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma(`page_size = ${SSTABLE_PAGE_SIZE}`);
