@@ -36,6 +36,7 @@ import { Workload } from './lib/workload.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ENGINE_MODULE = path.join(HERE, '..', 'dist', 'storage', 'engine', 'storage-engine.js');
+const COMMITLOG_MODULE = path.join(HERE, '..', 'dist', 'storage', 'commitlog', 'commit-log.js');
 
 const MODES = {
   // flushes: how many times the memtable is flushed during (and at the end of) the ingest,
@@ -173,7 +174,9 @@ async function loadEngine() {
   }
   const mod = await import(pathToFileURL(ENGINE_MODULE).href);
   if (typeof mod.StorageEngine?.open !== 'function') throw new Error(`${ENGINE_MODULE} does not export StorageEngine with a static open()`);
-  return mod;
+  let commitLogSoftLimitBytes = null;
+  if (fs.existsSync(COMMITLOG_MODULE)) commitLogSoftLimitBytes = (await import(pathToFileURL(COMMITLOG_MODULE).href)).COMMITLOG_PENDING_SOFT_LIMIT_BYTES ?? null;
+  return { StorageEngine: mod.StorageEngine, commitLogSoftLimitBytes };
 }
 
 function writeResult(outDir, startedAt, result) {
@@ -341,6 +344,39 @@ function partitionUpdate(w, i) {
   };
 }
 
+/**
+ * The commit log never refuses an append: over its soft limit of unwritten bytes it logs a
+ * warning and expects the caller to shed load (in `periodic` mode an apply resolves before its
+ * write, so nothing else holds writers back). The benchmark's writers behave like the
+ * coordinator should: stop starting applies above the limit, resume below half of it.
+ */
+function commitLogAdmission(engine, mod) {
+  const limit = mod.commitLogSoftLimitBytes ?? 64 * 1024 * 1024;
+  const pending = typeof engine.commitLogStats === 'function' ? () => engine.commitLogStats().pendingBytes : null;
+  let paused = false;
+  let pauses = 0;
+  let pausedSince = 0;
+  let pausedSeconds = 0;
+  return {
+    admit:
+      pending === null
+        ? undefined
+        : () => {
+            const bytes = pending();
+            if (paused && bytes < limit / 2) {
+              paused = false;
+              pausedSeconds += nowSeconds() - pausedSince;
+            } else if (!paused && bytes > limit) {
+              paused = true;
+              pauses++;
+              pausedSince = nowSeconds();
+            }
+            return !paused;
+          },
+    summary: () => ({ limitBytes: limit, observed: pending !== null, pauses, pausedSeconds: pausedSeconds + (paused ? nowSeconds() - pausedSince : 0) }),
+  };
+}
+
 /** readPartition → the value bytes of the partition's only cell, or null. */
 function engineGetter(table, w) {
   return (i) => {
@@ -377,17 +413,18 @@ async function benchEngine({ w, opts, tmp, phaseTimeout, warn }, mod, mode) {
   const checkEngineErrors = (when) => {
     if (engineErrors.length > 0) throw new Error(`ringtail ${mode}: the engine logged ${engineErrors.length} error(s) ${when}: ${engineErrors.slice(0, 3).join('; ')}`);
   };
-  const engine = await mod.StorageEngine.open({
-    logger,
-    dataDir,
+  const engineOptions = {
     commitlogSync: mode,
     commitlogSyncPeriodMs: 10000,
     commitlogSyncGroupWindowMs: 2,
     commitlogSegmentSizeMb: 32,
-    memtableFlushThresholdMb: 1024, // flushes are driven by the benchmark
+    // Flushes are driven by the benchmark: keep the automatic threshold above everything written
+    // (periodic holds all rows in one memtable; allow 2× the raw bytes for per-row overhead).
+    memtableFlushThresholdMb: Math.max(1024, Math.ceil((2 * w.records * (w.valueSize + 100)) / 1048576)),
     compactionThroughputMbPerS: 0,
-  });
-  const out = { mode, ingest: null, reads: [], compaction: null, stats: {} };
+  };
+  const engine = await mod.StorageEngine.open({ ...engineOptions, dataDir, logger });
+  const out = { mode, engineOptions, table: TABLE, ingest: null, reads: [], compaction: null, stats: {} };
   try {
     const table = engine.openTable(TABLE);
     await engine.replayCommitLog();
@@ -403,11 +440,13 @@ async function benchEngine({ w, opts, tmp, phaseTimeout, warn }, mod, mode) {
     const concurrency = Math.min(opts.concurrency, Math.max(1, Math.floor(step / 2)));
     if (concurrency < opts.concurrency) line('(tiny run)', `${concurrency} applies in flight instead of ${opts.concurrency}, so that each of the ${plan.flushes} flushes has rows to flush`);
     const flushes = [];
+    const admission = commitLogAdmission(engine, mod);
     collectGarbage();
     const mon = new LoopDelayMonitor(10).start();
     const t0 = nowSeconds();
     const writers = runBounded(n, concurrency, (k) => table.apply(partitionUpdate(w, w.order[k])), {
       yieldEvery: opts.applyBurst,
+      admit: admission.admit,
       onIssued: (issued) => {
         if (issued % step === 0 && issued < n) {
           const f = table.flush();
@@ -435,6 +474,7 @@ async function benchEngine({ w, opts, tmp, phaseTimeout, warn }, mod, mode) {
       writeSeconds,
       concurrency,
       flushesRequested: flushes.length + 1,
+      commitLogBackpressure: admission.summary(),
       sstables: afterIngest.sstableCount,
       sstableBytes: afterIngest.sstableBytes,
       diskBytes: dirSize(dataDir),
@@ -442,6 +482,8 @@ async function benchEngine({ w, opts, tmp, phaseTimeout, warn }, mod, mode) {
     };
     line(`ingest, ${concurrency} in flight, ${plural(flushes.length + 1, 'flush')}`.replace('flushs', 'flushes'), `${fmtRate(out.ingest.rowsPerSec, ' rows/s')} (${fmtSeconds(seconds)} incl. final flush; ${plural(afterIngest.sstableCount, 'SSTable')}, ${fmtBytes(afterIngest.sstableBytes)})`);
     line('  event-loop delay during ingest + flushes', delayText(loopDelay));
+    const bp = out.ingest.commitLogBackpressure;
+    if (bp.pauses > 0) line('  paused for the commit-log backlog', `${bp.pauses} times, ${fmtSeconds(bp.pausedSeconds)} in all (over ${fmtBytes(bp.limitBytes)} unwritten)`);
     if (afterIngest.sstableCount !== plan.flushes) warn(`${mode}: expected ${plan.flushes} SSTables after ingest, found ${afterIngest.sstableCount}`);
 
     const readPhase = async (label, seed) => {

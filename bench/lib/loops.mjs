@@ -12,10 +12,11 @@ export const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve))
  * Runs `op(k)` for k = 0..count-1 with at most `concurrency` promises in flight.
  * `onIssued(issued)` is called after each op is started (issued = how many have started).
  * After every `yieldEvery` starts the pump continues from a setImmediate, so ops that resolve
- * in microtasks cannot starve the event loop. Rejects with the first error (no new ops start
- * after it; ops already in flight are waited for first).
+ * in microtasks cannot starve the event loop. When `admit()` returns false no op starts; the
+ * pump retries 1 ms later (backpressure from the system under test). Rejects with the first
+ * error (no new ops start after it; ops already in flight are waited for first).
  */
-export function runBounded(count, concurrency, op, { onIssued, yieldEvery = 1024 } = {}) {
+export function runBounded(count, concurrency, op, { onIssued, yieldEvery = 1024, admit } = {}) {
   return new Promise((resolve, reject) => {
     let next = 0;
     let inFlight = 0;
@@ -45,6 +46,11 @@ export function runBounded(count, concurrency, op, { onIssued, yieldEvery = 1024
     function pump() {
       if (yieldPending || error) return;
       while (inFlight < concurrency && next < count) {
+        if (admit && !admit()) {
+          yieldPending = true;
+          setTimeout(resume, 1);
+          return;
+        }
         if (sinceYield >= yieldEvery) {
           sinceYield = 0;
           yieldPending = true;
