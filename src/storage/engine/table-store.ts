@@ -26,7 +26,7 @@ import { Memtable, type LogPosition } from '../memtable/memtable.js';
 import { DEFAULT_SIZE_TIERED, pickSizeTieredCompaction } from '../compaction/size-tiered.js';
 import { hashKey } from '../sstable/bloom-filter.js';
 import { generationOf, sstableFileName, tempFileName } from '../sstable/format.js';
-import { fsyncDir, readManifest, writeManifest, type Manifest } from '../sstable/manifest.js';
+import { fsyncDirAsync, readManifest, writeManifestAsync, type Manifest } from '../sstable/manifest.js';
 import { SstableReader } from '../sstable/sstable-reader.js';
 import type { StorageWorkerClient } from '../worker/storage-worker-client.js';
 import { CHUNK_TARGET_BYTES } from '../worker/protocol.js';
@@ -67,6 +67,9 @@ export class TableStore {
   private sstables: SstableReader[] = [];
   private readonly compacting = new Set<number>();
   private flushChain: Promise<void> = Promise.resolve();
+  /** Manifest writes, one at a time, in order. */
+  private manifestQueue: Promise<unknown> = Promise.resolve();
+  private nextGeneration: number;
   private slotWaiters: (() => void)[] = [];
   /** Bumped by truncate: work started before it must not publish. */
   private epoch = 0;
@@ -80,6 +83,7 @@ export class TableStore {
     private manifest: Manifest,
     private readonly ctx: TableContext,
   ) {
+    this.nextGeneration = manifest.nextGeneration;
     this.compaction = {
       enabled: options.compaction?.enabled ?? true,
       minThreshold: options.compaction?.minThreshold ?? DEFAULT_SIZE_TIERED.minThreshold,
@@ -217,9 +221,33 @@ export class TableStore {
   }
 
   private allocateGeneration(): number {
-    const generation = this.manifest.nextGeneration;
-    this.manifest = { ...this.manifest, nextGeneration: generation + 1 };
-    return generation;
+    return this.nextGeneration++;
+  }
+
+  /**
+   * Publishes a manifest change: `change` sees the current manifest when its turn comes (null:
+   * nothing to publish); once the new manifest is durable, `apply` updates memory to match,
+   * synchronously, so readers never see a state the disk does not have. Returns whether it
+   * published. Writes run one at a time with their fsyncs off the event loop.
+   */
+  private commitManifest(change: (current: Manifest) => Manifest | null, apply: () => void): Promise<boolean> {
+    const run = this.manifestQueue.then(async () => {
+      const changed = change(this.manifest);
+      if (changed === null) return false;
+      const next = { ...changed, nextGeneration: Math.max(changed.nextGeneration, this.nextGeneration) };
+      await writeManifestAsync(this.dir, next);
+      this.manifest = next;
+      apply();
+      return true;
+    });
+    this.manifestQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private removeFiles(paths: ReadonlyArray<string>): void {
+    for (const p of paths) {
+      fs.promises.rm(p, { force: true }).catch((err: unknown) => this.ctx.logger.warn({ err, file: p }, 'could not remove an obsolete file'));
+    }
   }
 
   private async flushMemtable(s: SealedMemtable): Promise<void> {
@@ -239,20 +267,34 @@ export class TableStore {
       },
       this.chunksOf(m),
     );
-    if (epoch !== this.epoch || this.closed) {
-      fs.rmSync(tmp, { force: true });
+    const stale = (): boolean => epoch !== this.epoch || this.closed;
+    if (stale()) {
+      this.removeFiles([tmp]);
       return;
     }
     const final = path.join(this.dir, sstableFileName(generation));
-    fs.renameSync(tmp, final);
-    fsyncDir(this.dir);
+    await fs.promises.rename(tmp, final);
+    await fsyncDirAsync(this.dir);
     const reader = new SstableReader(final);
-    const previous = this.manifest.flushedUpTo;
-    const flushedUpTo = previous === null || (m.lastPosition !== null && comparePositions(m.lastPosition, previous) > 0) ? m.lastPosition : previous;
-    this.publish({ ...this.manifest, sstables: [...this.manifest.sstables, generation], flushedUpTo });
-    this.sstables = [...this.sstables, reader];
-    this.sealed.splice(this.sealed.indexOf(s), 1);
-    for (const wake of this.slotWaiters.splice(0)) wake();
+    const published = await this.commitManifest(
+      (current) => {
+        if (stale()) return null;
+        const previous = current.flushedUpTo;
+        const last = m.lastPosition;
+        const flushedUpTo = previous === null || (last !== null && comparePositions(last, previous) > 0) ? last : previous;
+        return { ...current, sstables: [...current.sstables, generation], flushedUpTo };
+      },
+      () => {
+        this.sstables = [...this.sstables, reader];
+        this.sealed.splice(this.sealed.indexOf(s), 1);
+        for (const wake of this.slotWaiters.splice(0)) wake();
+      },
+    );
+    if (!published) {
+      reader.close();
+      this.removeFiles([final]);
+      return;
+    }
     this.counters.flushes++;
     this.ctx.logger.debug({ table: this.options.name, generation, rows: meta.rows, partitions: meta.partitions }, 'memtable flushed');
     this.ctx.onFlushed(this);
@@ -280,11 +322,6 @@ export class TableStore {
     if (w.length > 0) yield w.view();
   }
   // #endregion
-
-  private publish(next: Manifest): void {
-    writeManifest(this.dir, next);
-    this.manifest = next;
-  }
 
   /** The oldest commit-log segment holding data not yet in an SSTable (Infinity if none). */
   oldestUnflushedSegment(): number {
@@ -349,24 +386,31 @@ export class TableStore {
         throughputBytesPerS: this.ctx.compactionThroughputBytesPerS,
         createdAtMs: this.ctx.clock.nowMs(),
       });
-      if (epoch !== this.epoch || this.closed) {
-        fs.rmSync(tmp, { force: true });
+      const stale = (): boolean => epoch !== this.epoch || this.closed;
+      if (stale()) {
+        this.removeFiles([tmp]);
         return;
       }
       const added: SstableReader[] = [];
       if (result.meta !== null) {
         const final = path.join(this.dir, sstableFileName(generation));
-        fs.renameSync(tmp, final);
-        fsyncDir(this.dir);
+        await fs.promises.rename(tmp, final);
+        await fsyncDirAsync(this.dir);
         added.push(new SstableReader(final));
       }
-      const kept = this.manifest.sstables.filter((g) => !generations.has(g));
-      this.publish({ ...this.manifest, sstables: [...kept, ...added.map((a) => a.generation)] });
-      this.sstables = [...this.sstables.filter((s) => !generations.has(s.generation)), ...added];
-      for (const s of inputs) {
-        s.close();
-        fs.rmSync(s.path, { force: true });
+      const published = await this.commitManifest(
+        (current) => (stale() ? null : { ...current, sstables: [...current.sstables.filter((g) => !generations.has(g)), ...added.map((a) => a.generation)] }),
+        () => {
+          this.sstables = [...this.sstables.filter((s) => !generations.has(s.generation)), ...added];
+          for (const s of inputs) s.close();
+        },
+      );
+      if (!published) {
+        for (const a of added) a.close();
+        this.removeFiles(added.map((a) => a.path));
+        return;
       }
+      this.removeFiles(inputs.map((s) => s.path));
       this.counters.compactions++;
       this.ctx.logger.debug({ table: this.options.name, inputs: [...generations], output: result.meta?.generation ?? null, bytesRead: result.bytesRead }, 'compaction done');
     } finally {
@@ -386,12 +430,13 @@ export class TableStore {
     // Compactions in flight see the epoch change and discard their output; their workers keep
     // reading the unlinked input files until they finish.
     const dropped = this.sstables;
-    this.publish({ ...this.manifest, sstables: [], flushedUpTo: position });
     this.sstables = [];
-    for (const s of dropped) {
-      s.close();
-      fs.rmSync(s.path, { force: true });
-    }
+    await this.commitManifest(
+      (current) => ({ ...current, sstables: [], flushedUpTo: position }),
+      () => undefined,
+    );
+    for (const s of dropped) s.close();
+    this.removeFiles(dropped.map((s) => s.path));
     this.ctx.onFlushed(this);
   }
 
@@ -414,6 +459,7 @@ export class TableStore {
     if (this.closed) return;
     if (options.flush) await this.flush();
     else await this.flushChain;
+    await this.manifestQueue;
     this.closed = true;
     for (const s of this.sstables) s.close();
   }

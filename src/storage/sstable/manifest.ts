@@ -52,6 +52,30 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `writeManifest` with the I/O (two fsyncs) off the event loop. */
+export async function writeManifestAsync(dir: string, manifest: Manifest): Promise<void> {
+  const file = path.join(dir, MANIFEST_FILE);
+  const tmp = `${file}.tmp`;
+  const handle = await fs.promises.open(tmp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(manifest));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.promises.rename(tmp, file);
+  await fsyncDirAsync(dir);
+}
+
 export function writeManifest(dir: string, manifest: Manifest): void {
   const file = path.join(dir, MANIFEST_FILE);
   const tmp = `${file}.tmp`;
