@@ -244,10 +244,11 @@ export class TableStore {
     return run;
   }
 
-  private removeFiles(paths: ReadonlyArray<string>): void {
-    for (const p of paths) {
-      fs.promises.rm(p, { force: true }).catch((err: unknown) => this.ctx.logger.warn({ err, file: p }, 'could not remove an obsolete file'));
-    }
+  /** Removes obsolete files off the event loop; a failure is logged (start-up cleans up anyway). */
+  private async removeFiles(paths: ReadonlyArray<string>): Promise<void> {
+    await Promise.all(
+      paths.map((p) => fs.promises.rm(p, { force: true }).catch((err: unknown) => this.ctx.logger.warn({ err, file: p }, 'could not remove an obsolete file'))),
+    );
   }
 
   private async flushMemtable(s: SealedMemtable): Promise<void> {
@@ -269,7 +270,7 @@ export class TableStore {
     );
     const stale = (): boolean => epoch !== this.epoch || this.closed;
     if (stale()) {
-      this.removeFiles([tmp]);
+      await this.removeFiles([tmp]);
       return;
     }
     const final = path.join(this.dir, sstableFileName(generation));
@@ -292,7 +293,7 @@ export class TableStore {
     );
     if (!published) {
       reader.close();
-      this.removeFiles([final]);
+      await this.removeFiles([final]);
       return;
     }
     this.counters.flushes++;
@@ -388,7 +389,7 @@ export class TableStore {
       });
       const stale = (): boolean => epoch !== this.epoch || this.closed;
       if (stale()) {
-        this.removeFiles([tmp]);
+        await this.removeFiles([tmp]);
         return;
       }
       const added: SstableReader[] = [];
@@ -407,10 +408,10 @@ export class TableStore {
       );
       if (!published) {
         for (const a of added) a.close();
-        this.removeFiles(added.map((a) => a.path));
+        await this.removeFiles(added.map((a) => a.path));
         return;
       }
-      this.removeFiles(inputs.map((s) => s.path));
+      await this.removeFiles(inputs.map((s) => s.path));
       this.counters.compactions++;
       this.ctx.logger.debug({ table: this.options.name, inputs: [...generations], output: result.meta?.generation ?? null, bytesRead: result.bytesRead }, 'compaction done');
     } finally {
@@ -436,7 +437,7 @@ export class TableStore {
       () => undefined,
     );
     for (const s of dropped) s.close();
-    this.removeFiles(dropped.map((s) => s.path));
+    await this.removeFiles(dropped.map((s) => s.path));
     this.ctx.onFlushed(this);
   }
 

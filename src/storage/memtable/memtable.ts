@@ -1,9 +1,9 @@
 /**
  * The memtable: recent writes of one table, in memory, sorted for flushing.
  *
- * Partitions are found through a Map and kept in order in a B+tree, both keyed by the storage
- * key (token bytes + partition key, as a latin1 string so JavaScript string order is byte
- * order); each partition keeps its rows in a sorted array by clustering bytes. A row is held
+ * Partitions are found through a Map and kept in order by a `SortedKeyIndex`, both keyed by
+ * the storage key (token bytes + partition key, as a latin1 string so JavaScript string order
+ * is byte order); each partition keeps its rows in a sorted array by clustering bytes. A row is held
  * encoded (codec.ts), in slabs the memtable owns: few long-lived objects for the garbage
  * collector to trace, and a flush streams the bytes as they are. Applying an update to an
  * existing row decodes, merges cell by cell (reconcile.ts) and re-encodes it, so a memtable
@@ -14,20 +14,14 @@
  * may be iterated across event-loop turns).
  * Bounds: the owner flushes it once `bytes` passes `memtable_flush_threshold_mb`.
  */
-import sortedBtree from 'sorted-btree';
 import { assert } from '../../util/assert.js';
 import { ByteWriter } from '../../util/bytes.js';
 import { decodeRow, writeRow } from '../data/codec.js';
 import { partitionStorageKey } from '../data/keys.js';
 import { compareCellKey, headerTimestamps, mergeHeaders, mergeRows, rowTimestamps } from '../data/reconcile.js';
-import type { Cell, PartitionHeader, PartitionUpdate, RangeTombstone, Row } from '../data/types.js';
+import { EMPTY_HEADER, type Cell, type PartitionHeader, type PartitionUpdate, type RangeTombstone, type Row } from '../data/types.js';
 import { SlabAllocator } from './slab-allocator.js';
-
-// sorted-btree is CommonJS with `exports.default`: Node's ESM interop hands us module.exports
-// (class at `.default`), while the test runner's interop hands us the class itself.
-type BTreeClass = typeof sortedBtree.default;
-const BTree: BTreeClass = (sortedBtree as unknown as { default?: BTreeClass }).default ?? (sortedBtree as unknown as BTreeClass);
-type BTreeOf<K, V> = sortedBtree.default<K, V>;
+import { SortedKeyIndex } from './sorted-key-index.js';
 
 /** A position in the commit log; memtables only compare them. */
 export interface LogPosition {
@@ -77,11 +71,6 @@ function sortedCells(row: Row): Row {
   return row;
 }
 
-/** Plain string order (= byte order of latin1 keys); sorted-btree's default also handles mixed types, slower. */
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Index of the first row whose clustering is >= `clustering` (binary search). */
 export function lowerBound(rows: ReadonlyArray<{ readonly clustering: Buffer }>, clustering: Buffer): number {
   let lo = 0;
@@ -97,8 +86,8 @@ export function lowerBound(rows: ReadonlyArray<{ readonly clustering: Buffer }>,
 export class Memtable {
   /** Lookup by storage key (O(1)) … */
   private readonly byKey = new Map<string, MemPartition>();
-  /** … and the same partitions in storage-key order, for flushes and scans. */
-  private readonly partitions: BTreeOf<string, MemPartition> = new BTree<string, MemPartition>(undefined, compareStrings);
+  /** … and their keys in storage-key order, for flushes and scans. */
+  private readonly order = new SortedKeyIndex();
   private readonly slabs = new SlabAllocator();
   private readonly scratch = new ByteWriter(4096);
   private sealedFlag = false;
@@ -139,9 +128,9 @@ export class Memtable {
     const skey = pkey.toString('latin1');
     let partition = this.byKey.get(skey);
     if (partition === undefined) {
-      partition = { pkey: this.slabs.copy(pkey), header: { rangeTombstones: [] }, rows: [] };
+      partition = { pkey: this.slabs.copy(pkey), header: EMPTY_HEADER, rows: [] };
       this.byKey.set(skey, partition);
-      this.partitions.set(skey, partition);
+      this.order.insert(skey);
       this.bytes += PARTITION_OVERHEAD_BYTES + pkey.length;
     }
     if (update.deletion !== undefined || update.rangeTombstones.length > 0) {
@@ -194,6 +183,6 @@ export class Memtable {
   /** Partitions in storage-key order, starting at `fromPkey` (inclusive) when given. */
   *partitionsFrom(fromPkey: Buffer | null): IterableIterator<MemPartition> {
     const start = fromPkey === null ? undefined : fromPkey.toString('latin1');
-    for (const [, partition] of this.partitions.entries(start)) yield partition;
+    for (const key of this.order.keysFrom(start)) yield this.byKey.get(key)!;
   }
 }
