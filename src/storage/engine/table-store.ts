@@ -176,7 +176,7 @@ export class TableStore {
     if (this.sstables.length > 0) {
       const hash = hashKey(pkey);
       for (const sstable of this.sstables) {
-        if (!sstable.mayContain(pkey, hash)) continue;
+        if (!sstable.mayContain(token, pkey, hash)) continue;
         this.counters.bloomChecks++;
         const source = sstableSource(sstable, pkey, query);
         if (source === null) this.counters.bloomFalsePositives++;

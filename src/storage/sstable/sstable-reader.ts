@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { CorruptDataError } from '../../util/bytes.js';
-import { ckLowerLimit, ckUpperLimit, HEADER_CK } from '../data/keys.js';
+import { ckLowerLimit, ckUpperLimit, decodeToken, HEADER_CK, MAX_TOKEN, MIN_TOKEN } from '../data/keys.js';
 import type { ClusteringBound } from '../data/types.js';
 import { BloomFilter, type KeyHash } from './bloom-filter.js';
 import { SSTABLE_FORMAT_VERSION, type SstableMeta } from './format.js';
@@ -29,6 +29,8 @@ export class SstableReader {
   private readonly bloom: BloomFilter;
   readonly meta: SstableMeta;
   readonly sizeBytes: number;
+  private readonly minToken: bigint;
+  private readonly maxToken: bigint;
   private readonly stmtPartition: Database.Statement;
   private readonly stmtHeader: Database.Statement;
   private readonly stmtSliceAsc: Database.Statement;
@@ -60,6 +62,10 @@ export class SstableReader {
         createdAtMs: Number(meta.get('created_at_ms')),
       };
       this.bloom = BloomFilter.deserialize(meta.get('bloom') as Buffer);
+      const empty = this.meta.partitions === 0;
+      // An empty SSTable admits no token at all.
+      this.minToken = empty ? MAX_TOKEN : decodeToken(this.meta.minPkey);
+      this.maxToken = empty ? MIN_TOKEN : decodeToken(this.meta.maxPkey);
       this.sizeBytes = fs.statSync(path).size;
       this.stmtPartition = this.db.prepare('SELECT ck, v FROM data WHERE pkey = ? ORDER BY ck').raw();
       this.stmtHeader = this.db.prepare('SELECT v FROM data WHERE pkey = ? AND ck = ?').pluck();
@@ -79,11 +85,16 @@ export class SstableReader {
     return this.meta.generation;
   }
 
-  /** False when this SSTable certainly does not hold the partition. */
-  mayContain(pkey: Buffer, hash: KeyHash): boolean {
-    if (this.meta.partitions === 0) return false;
-    if (Buffer.compare(pkey, this.meta.minPkey) < 0 || Buffer.compare(pkey, this.meta.maxPkey) > 0) return false;
-    return this.bloom.mightContain(hash);
+  /**
+   * False when this SSTable certainly does not hold the partition. The bloom filter goes first:
+   * it rejects almost every SSTable in a few memory reads; token bounds are compared as
+   * numbers, key bytes only on a token tie.
+   */
+  mayContain(token: bigint, pkey: Buffer, hash: KeyHash): boolean {
+    if (!this.bloom.mightContain(hash)) return false;
+    if (token < this.minToken || token > this.maxToken) return false;
+    if (token === this.minToken && Buffer.compare(pkey, this.meta.minPkey) < 0) return false;
+    return !(token === this.maxToken && Buffer.compare(pkey, this.meta.maxPkey) > 0);
   }
 
   /** Every entry of a partition, header first. */

@@ -12,6 +12,12 @@ import { isHeaderCk } from '../data/keys.js';
 import { BloomFilter, hashKey } from './bloom-filter.js';
 import { CREATE_SCHEMA, SSTABLE_FORMAT_VERSION, SSTABLE_PAGE_SIZE, type SstableMeta } from './format.js';
 
+/**
+ * A read checks every SSTable's filter, so false positives add up: with 16 SSTables at 1% each,
+ * 15% of reads paid one wasted lookup (measured). 0.1% costs 14.4 bits per key instead of 9.6.
+ */
+export const BLOOM_FALSE_POSITIVE_RATE = 0.001;
+
 export interface SstableWriterOptions {
   readonly path: string;
   readonly generation: number;
@@ -46,7 +52,7 @@ export class SstableWriter {
     this.db.pragma('cache_size = -65536');
     this.db.exec(CREATE_SCHEMA);
     this.insert = this.db.prepare('INSERT INTO data (pkey, ck, v) VALUES (?, ?, ?)');
-    this.bloom = BloomFilter.forKeys(options.expectedPartitions);
+    this.bloom = BloomFilter.forKeys(options.expectedPartitions, BLOOM_FALSE_POSITIVE_RATE);
     this.db.exec('BEGIN');
   }
 
