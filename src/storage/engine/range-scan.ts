@@ -11,7 +11,7 @@ import { decodeHeader, decodeRow } from '../data/codec.js';
 import { clusteringOfCk, decodeToken, encodeToken, HEADER_CK, isHeaderCk, MAX_TOKEN, rowStorageCk } from '../data/keys.js';
 import { coveringDeletion, isRowLive, mergeHeaders, mergeRows, removeShadowed } from '../data/reconcile.js';
 import { EMPTY_HEADER, headerIsEmpty, type Partition, type PartitionHeader, type Row } from '../data/types.js';
-import type { Memtable } from '../memtable/memtable.js';
+import { memRowBytes, type Memtable } from '../memtable/memtable.js';
 import type { SstableReader } from '../sstable/sstable-reader.js';
 import type { RangeScanPage, RangeScanQuery, ScanPosition } from './api.js';
 
@@ -46,7 +46,7 @@ function* memtableFragments(m: Memtable, from: ScanPosition, endPkey: Buffer | n
       if (afterPosition(f, from)) yield f;
     }
     for (const row of p.rows) {
-      const f: Fragment = { pkey: p.pkey, ck: rowStorageCk(row.clustering), raw: row.data };
+      const f: Fragment = { pkey: p.pkey, ck: rowStorageCk(row.clustering), raw: memRowBytes(row) };
       if (afterPosition(f, from)) yield f;
     }
   }

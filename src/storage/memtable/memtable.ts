@@ -15,8 +15,8 @@
  * Bounds: the owner flushes it once `bytes` passes `memtable_flush_threshold_mb`.
  */
 import { assert } from '../../util/assert.js';
-import { ByteWriter } from '../../util/bytes.js';
-import { decodeRow, writeRow } from '../data/codec.js';
+import { ByteReader, ByteWriter } from '../../util/bytes.js';
+import { readRow, writeRow } from '../data/codec.js';
 import { partitionStorageKey } from '../data/keys.js';
 import { compareCellKey, headerTimestamps, mergeHeaders, mergeRows, rowTimestamps } from '../data/reconcile.js';
 import { EMPTY_HEADER, type Cell, type PartitionHeader, type PartitionUpdate, type RangeTombstone, type Row } from '../data/types.js';
@@ -29,10 +29,15 @@ export interface LogPosition {
   readonly offset: number;
 }
 
-/** A row as the memtable holds it: its clustering and its encoded bytes, both in slabs. */
+/**
+ * A row as the memtable holds it: its clustering and where its encoded bytes lie in a slab.
+ * Offsets rather than a Buffer view: one object per row fewer for the garbage collector.
+ */
 export interface MemRow {
   readonly clustering: Buffer;
-  data: Buffer;
+  slab: Buffer;
+  start: number;
+  end: number;
 }
 
 export interface MemPartition {
@@ -44,7 +49,15 @@ export interface MemPartition {
 }
 
 export function decodeMemRow(row: MemRow): Row {
-  return decodeRow(row.data, row.clustering);
+  const r = new ByteReader(row.slab, row.start, row.end);
+  const decoded = readRow(r, row.clustering);
+  assert(r.remaining === 0, 'memtable row length mismatch');
+  return decoded;
+}
+
+/** The encoded bytes of a memtable row (a view into its slab). */
+export function memRowBytes(row: MemRow): Buffer {
+  return row.slab.subarray(row.start, row.end);
 }
 
 const PARTITION_OVERHEAD_BYTES = 160;
@@ -147,10 +160,11 @@ export class Memtable {
     }
   }
 
-  private encode(row: Row): Buffer {
+  /** Encodes `row` into the slabs; returns where it lies. */
+  private encode(row: Row): { slab: Buffer; start: number; end: number } {
     this.scratch.reset();
     writeRow(this.scratch, row);
-    return this.slabs.copy(this.scratch.view());
+    return this.slabs.place(this.scratch.view());
   }
 
   private applyRow(partition: MemPartition, row: Row, nowSec: number): void {
@@ -160,13 +174,15 @@ export class Memtable {
     const existing = rows[i];
     if (existing !== undefined && existing.clustering.equals(row.clustering)) {
       const merged = this.encode(mergeRows(decodeMemRow(existing), row, nowSec));
-      this.bytes += merged.length - existing.data.length;
-      existing.data = merged;
+      this.bytes += merged.end - merged.start - (existing.end - existing.start);
+      existing.slab = merged.slab;
+      existing.start = merged.start;
+      existing.end = merged.end;
     } else {
       const clustering = row.clustering.length === 0 ? EMPTY : this.slabs.copy(row.clustering);
-      const data = this.encode(row);
-      rows.splice(i, 0, { clustering, data });
-      this.bytes += ROW_OVERHEAD_BYTES + clustering.length + data.length;
+      const placed = this.encode(row);
+      rows.splice(i, 0, { clustering, slab: placed.slab, start: placed.start, end: placed.end });
+      this.bytes += ROW_OVERHEAD_BYTES + clustering.length + placed.end - placed.start;
       this.rowCount++;
     }
   }

@@ -20,15 +20,22 @@ export class SlabAllocator {
   /** Bytes copied in so far, including copies later superseded (overwritten values stay). */
   usedBytes = 0;
 
+  /** A copy of `source` in memory this allocator owns. */
   copy(source: Buffer): Buffer {
+    if (source.length === 0) return source;
+    const { slab, start, end } = this.place(source);
+    return slab.subarray(start, end);
+  }
+
+  /** Copies `source` into a slab and says where (no view object is made). */
+  place(source: Buffer): { slab: Buffer; start: number; end: number } {
     const n = source.length;
-    if (n === 0) return source;
     this.usedBytes += n;
     if (n > LARGE_VALUE_BYTES) {
       this.allocatedBytes += n;
       const own = Buffer.allocUnsafeSlow(n);
       own.set(source);
-      return own;
+      return { slab: own, start: 0, end: n };
     }
     if (this.used + n > this.slab.length) {
       this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -37,8 +44,8 @@ export class SlabAllocator {
     }
     // TypedArray#set is a plain memcpy; Buffer#copy adds argument checks that cost more than the copy.
     this.slab.set(source, this.used);
-    const out = this.slab.subarray(this.used, this.used + n);
+    const start = this.used;
     this.used += n;
-    return out;
+    return { slab: this.slab, start, end: this.used };
   }
 }
