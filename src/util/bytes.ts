@@ -70,6 +70,14 @@ export class ByteWriter {
     return this;
   }
 
+  /** `src[start, end)`, copied without making a view of it. */
+  bytesOf(src: Buffer, start: number, end: number): this {
+    this.ensure(end - start);
+    src.copy(this.buf, this.pos, start, end);
+    this.pos += end - start;
+    return this;
+  }
+
   /** Length-prefixed bytes. */
   lbytes(b: Uint8Array): this {
     return this.uvarint(b.length).bytes(b);

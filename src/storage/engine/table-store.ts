@@ -312,7 +312,7 @@ export class TableStore {
       if (!headerIsEmpty(p.header)) w.lbytes(p.pkey).uvarint(1).u8(0).lbytes(encodeHeader(p.header));
       for (const row of p.rows) {
         w.lbytes(p.pkey).uvarint(row.clustering.length + 1).u8(1).bytes(row.clustering);
-        w.uvarint(row.end - row.start).bytes(row.slab.subarray(row.start, row.end));
+        w.uvarint(row.end - row.start).bytesOf(row.slab, row.start, row.end);
         if (w.length >= CHUNK_TARGET_BYTES) {
           yield w.view();
           w = new ByteWriter(chunkBytes);
