@@ -199,6 +199,19 @@ describe('storage engine', () => {
     for (let i = 0; i < 3000; i += 7) expect(values(table.readPartition(BigInt(i), b(`k${i}`))!.rows[0])).toEqual({ v: `${i}` });
   });
 
+  it('keeps a memtable whose flush failed readable, and retries the flush by itself', async () => {
+    const { table } = await open();
+    await table.apply(update(1n, 'a', [row('r', [cell('v', 'x', 1)])]));
+    fs.rmSync(table.dir, { recursive: true }); // the worker cannot create the SSTable
+    await table.flush();
+    expect(table.stats()).toMatchObject({ flushes: 0, flushingMemtables: 1 });
+    expect(values(table.readPartition(1n, b('a'))!.rows[0])).toEqual({ v: 'x' });
+    fs.mkdirSync(table.dir);
+    await waitFor(() => table.stats().flushes === 1, 'the retried flush', 5000);
+    expect(table.stats()).toMatchObject({ sstableCount: 1, flushingMemtables: 0 });
+    expect(values(table.readPartition(1n, b('a'))!.rows[0])).toEqual({ v: 'x' });
+  });
+
   it('deletes leftovers of an interrupted flush or compaction at start-up', async () => {
     let { engine, table } = await open();
     await table.apply(update(1n, 'a', [row('r', [cell('v', 'x', 1)])]));

@@ -35,6 +35,7 @@ import { memtableSource, mergePartition, sstableSource, type PartitionSource } f
 import { scanRange } from './range-scan.js';
 
 export const MAX_SEALED_MEMTABLES = 2;
+const FLUSH_RETRY_DELAY_MS = 1000;
 
 /** What a table needs from the engine that owns it. */
 export interface TableContext {
@@ -74,6 +75,7 @@ export class TableStore {
   /** Bumped by truncate: work started before it must not publish. */
   private epoch = 0;
   private closed = false;
+  private retryScheduled = false;
   private counters = { flushes: 0, compactions: 0, bloomChecks: 0, bloomFalsePositives: 0 };
   readonly compaction: CompactionOptions;
 
@@ -216,7 +218,15 @@ export class TableStore {
     const run = this.flushChain.then(() => this.flushMemtable(s));
     this.flushChain = run.catch((err: unknown) => {
       s.failed = true;
-      this.ctx.logger.error({ err, table: this.options.name }, 'flush failed; the memtable stays in memory and will be retried');
+      this.ctx.logger.error({ err, table: this.options.name }, 'flush failed; the memtable stays in memory and is retried');
+      // Writers may be waiting for this memtable to go (back-pressure): retry on our own.
+      if (!this.retryScheduled && !this.closed) {
+        this.retryScheduled = true;
+        this.ctx.scheduler.after(FLUSH_RETRY_DELAY_MS, () => {
+          this.retryScheduled = false;
+          if (!this.closed) this.requestFlush();
+        });
+      }
     });
   }
 
