@@ -112,7 +112,7 @@ export function runCompaction(job: CompactionJob): CompactionResult {
       flushHeader();
       const clustering = Buffer.from(clusteringOfCk(ck));
       let row: Row = decodeRow(group[0]![2], clustering);
-      for (let i = 1; i < group.length; i++) row = mergeRows(row, decodeRow(group[i]![2], clustering), job.purge.nowSec);
+      for (let i = 1; i < group.length; i++) row = mergeRows(row, decodeRow(group[i]![2], clustering));
       const visible = removeShadowed(row, coveringDeletion(header, clustering));
       const kept = visible === null ? null : purgeRow(visible, job.purge);
       if (kept !== null) {

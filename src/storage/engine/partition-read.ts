@@ -118,7 +118,7 @@ export function mergePartition(
       let merged: Row | undefined;
       for (const h of heads) {
         if (h.row !== undefined && h.row.clustering.equals(min.clustering)) {
-          merged = merged === undefined ? h.row : mergeRows(merged, h.row, nowSec);
+          merged = merged === undefined ? h.row : mergeRows(merged, h.row);
           step(h);
         }
       }

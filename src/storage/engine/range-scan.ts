@@ -145,7 +145,7 @@ export function scanRange(
         continue;
       }
       let row = rowOf(group[0]!);
-      for (let i = 1; i < group.length; i++) row = mergeRows(row, rowOf(group[i]!), nowSec);
+      for (let i = 1; i < group.length; i++) row = mergeRows(row, rowOf(group[i]!));
       const visible = removeShadowed(row, coveringDeletion(current.header, row.clustering));
       if (visible === null) continue;
       current.rows.push(visible);

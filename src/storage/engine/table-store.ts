@@ -131,7 +131,7 @@ export class TableStore {
     assert(!this.closed, `table ${this.options.name} is closed`);
     while (this.sealed.length >= MAX_SEALED_MEMTABLES) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     const position = this.ctx.log(this.id, update);
-    this.active.apply(update, position, this.nowSec());
+    this.active.apply(update, position);
     if (this.memtableFull()) this.requestFlush();
     else this.ctx.onMemtableGrowth();
     await this.ctx.awaitDurable(position);
@@ -141,7 +141,7 @@ export class TableStore {
   /** Re-applies a commit-log record at start-up, unless it is already in an SSTable. */
   replay(update: PartitionUpdate, position: LogPosition): boolean {
     if (this.manifest.flushedUpTo !== null && comparePositions(position, this.manifest.flushedUpTo) <= 0) return false;
-    this.active.apply(update, position, this.nowSec());
+    this.active.apply(update, position);
     if (this.memtableFull()) this.requestFlush();
     return true;
   }

@@ -135,7 +135,7 @@ export class Memtable {
   }
 
   /** Merges `update` in. `position` is where the update sits in the commit log. */
-  apply(update: PartitionUpdate, position: LogPosition | null, nowSec: number): void {
+  apply(update: PartitionUpdate, position: LogPosition | null): void {
     assert(!this.sealedFlag, 'a sealed memtable is immutable');
     const pkey = partitionStorageKey(update.token, update.key);
     const skey = pkey.toString('latin1');
@@ -153,7 +153,7 @@ export class Memtable {
       this.bytes += headerBytes(partition.header);
       headerTimestamps(update, this.timestamps);
     }
-    for (const incoming of update.rows) this.applyRow(partition, sortedCells(incoming), nowSec);
+    for (const incoming of update.rows) this.applyRow(partition, sortedCells(incoming));
     if (position !== null) {
       if (this.firstPosition === null) this.firstPosition = position;
       this.lastPosition = position;
@@ -167,13 +167,13 @@ export class Memtable {
     return this.slabs.place(this.scratch.view());
   }
 
-  private applyRow(partition: MemPartition, row: Row, nowSec: number): void {
+  private applyRow(partition: MemPartition, row: Row): void {
     rowTimestamps(row, this.timestamps);
     const rows = partition.rows;
     const i = lowerBound(rows, row.clustering);
     const existing = rows[i];
     if (existing !== undefined && existing.clustering.equals(row.clustering)) {
-      const merged = this.encode(mergeRows(decodeMemRow(existing), row, nowSec));
+      const merged = this.encode(mergeRows(decodeMemRow(existing), row));
       this.bytes += merged.end - merged.start - (existing.end - existing.start);
       existing.slab = merged.slab;
       existing.start = merged.start;

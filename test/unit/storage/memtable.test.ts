@@ -3,14 +3,13 @@ import { splitStorageKey } from '../../../src/storage/data/keys.js';
 import { decodeMemRow, Memtable } from '../../../src/storage/memtable/memtable.js';
 import { cell, row, update, values } from '../../helpers/rows.js';
 
-const NOW = 1_700_000_000;
 
 describe('memtable', () => {
   it('keeps partitions in (token, key) order and rows in clustering order', () => {
     const m = new Memtable();
-    m.apply(update(5n, 'b', [row('z', [cell('a', '1', 1)]), row('m', [cell('a', '2', 1)])]), null, NOW);
-    m.apply(update(-3n, 'x', [row('q', [cell('a', '3', 1)])]), null, NOW);
-    m.apply(update(5n, 'a', [row('a', [cell('a', '4', 1)])]), null, NOW);
+    m.apply(update(5n, 'b', [row('z', [cell('a', '1', 1)]), row('m', [cell('a', '2', 1)])]), null);
+    m.apply(update(-3n, 'x', [row('q', [cell('a', '3', 1)])]), null);
+    m.apply(update(5n, 'a', [row('a', [cell('a', '4', 1)])]), null);
     const order = [...m.partitionsFrom(null)].map((p) => {
       const { token, key } = splitStorageKey(p.pkey);
       return `${token}:${key.toString()}`;
@@ -22,9 +21,9 @@ describe('memtable', () => {
 
   it('merges a cell per write and accounts its size', () => {
     const m = new Memtable();
-    m.apply(update(1n, 'k', [row('r', [cell('a', 'old', 1), cell('b', 'keep', 1)])]), { segment: 1, offset: 10 }, NOW);
+    m.apply(update(1n, 'k', [row('r', [cell('a', 'old', 1), cell('b', 'keep', 1)])]), { segment: 1, offset: 10 });
     const before = m.bytes;
-    m.apply(update(1n, 'k', [row('r', [cell('a', 'a much longer new value', 2)])]), { segment: 1, offset: 20 }, NOW);
+    m.apply(update(1n, 'k', [row('r', [cell('a', 'a much longer new value', 2)])]), { segment: 1, offset: 20 });
     const p = [...m.partitionsFrom(null)][0]!;
     expect(values(decodeMemRow(p.rows[0]!))).toEqual({ a: 'a much longer new value', b: 'keep' });
     expect(m.bytes).toBeGreaterThan(before);
@@ -35,7 +34,7 @@ describe('memtable', () => {
 
   it('sorts cells a caller sent out of order, last duplicate winning', () => {
     const m = new Memtable();
-    m.apply(update(1n, 'k', [row('r', [cell('b', '1', 1), cell('a', '2', 1), cell('b', '3', 1)])]), null, NOW);
+    m.apply(update(1n, 'k', [row('r', [cell('b', '1', 1), cell('a', '2', 1), cell('b', '3', 1)])]), null);
     const cells = decodeMemRow([...m.partitionsFrom(null)][0]!.rows[0]!).cells;
     expect(cells.map((c) => `${c.column}=${c.value!.toString()}`)).toEqual(['a=2', 'b=3']);
   });
@@ -44,7 +43,7 @@ describe('memtable', () => {
     const m = new Memtable();
     const value = Buffer.from('original');
     const u = update(1n, 'k', [row('r', [cell('a', 'x', 1)])]);
-    m.apply({ ...u, rows: [{ ...u.rows[0]!, cells: [{ ...u.rows[0]!.cells[0]!, value }] }] }, null, NOW);
+    m.apply({ ...u, rows: [{ ...u.rows[0]!, cells: [{ ...u.rows[0]!.cells[0]!, value }] }] }, null);
     value.write('mutated!');
     expect(values(decodeMemRow([...m.partitionsFrom(null)][0]!.rows[0]!))).toEqual({ a: 'original' });
   });
@@ -52,6 +51,6 @@ describe('memtable', () => {
   it('is immutable once sealed', () => {
     const m = new Memtable();
     m.seal();
-    expect(() => m.apply(update(1n, 'k', []), null, NOW)).toThrow(/sealed/);
+    expect(() => m.apply(update(1n, 'k', []), null)).toThrow(/sealed/);
   });
 });

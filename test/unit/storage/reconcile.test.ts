@@ -19,10 +19,19 @@ describe('cell reconciliation (last write wins)', () => {
     ['a tombstone wins a timestamp tie', cell('c', 'v', 5), cell('c', null, 5, { ldt: NOW }), null],
     ['then the greater value wins a tie', cell('c', 'apple', 5), cell('c', 'banana', 5), 'banana'],
     ['an older tombstone loses', cell('c', null, 4, { ldt: NOW }), cell('c', 'v', 5), 'v'],
-    ['an expired cell counts as dead on a tie', cell('c', 'z-live', 5), cell('c', 'a-expired', 5, { ttl: 10, ldt: NOW - 1 }), 'a-expired'],
+    ['then the longer-lived of equal values', cell('c', 'v', 5, { ttl: 10, ldt: NOW + 10 }), cell('c', 'v', 5), 'v'],
   ])('%s', (_name, x, y, expected) => {
-    expect(reconcileCells(x, y, NOW).value?.toString() ?? null).toBe(expected);
-    expect(reconcileCells(y, x, NOW).value?.toString() ?? null).toBe(expected);
+    expect(reconcileCells(x, y).value?.toString() ?? null).toBe(expected);
+    expect(reconcileCells(y, x).value?.toString() ?? null).toBe(expected);
+  });
+
+  it('never depends on the clock: an expired cell breaks a tie as it did while live', () => {
+    const expiring = cell('c', 'a', 5, { ttl: 10, ldt: NOW + 10 });
+    const permanent = cell('c', 'z', 5);
+    expect(reconcileCells(expiring, permanent)).toBe(permanent);
+    expect(reconcileCells(permanent, expiring)).toBe(permanent);
+    const sameValue = cell('c', 'a', 5);
+    expect(reconcileCells(expiring, sameValue)).toBe(sameValue); // lives longer
   });
 });
 
@@ -45,9 +54,9 @@ describe('row merge is a semilattice join', () => {
   it('commutative, associative, idempotent', () => {
     fc.assert(
       fc.property(arbRow, arbRow, arbRow, (x, y, z) => {
-        same(mergeRows(x, y, NOW), mergeRows(y, x, NOW));
-        same(mergeRows(mergeRows(x, y, NOW), z, NOW), mergeRows(x, mergeRows(y, z, NOW), NOW));
-        same(mergeRows(mergeRows(x, x, NOW), x, NOW), mergeRows(x, x, NOW));
+        same(mergeRows(x, y), mergeRows(y, x));
+        same(mergeRows(mergeRows(x, y), z), mergeRows(x, mergeRows(y, z)));
+        same(mergeRows(mergeRows(x, x), x), mergeRows(x, x));
       }),
       { numRuns: 500 },
     );
@@ -114,11 +123,10 @@ describe('TTL and gc_grace', () => {
     expect(purgeRow(r, rule(NOW, 6))).toBeNull();
   });
 
-  it('turns an expired cell into a tombstone, then drops it once past gc_grace', () => {
+  it('keeps an expired cell as it is (it still shadows older data), then drops it once past gc_grace', () => {
     const expired = row('k', [cell('a', 'v', 5, { ttl: 100, ldt: NOW - 10 })]); // written at NOW-110
-    const kept = purgeRow(expired, rule(NOW - 1000))!;
-    expect(kept.cells[0]!.value).toBeNull();
-    expect(kept.cells[0]!.ldt).toBe(NOW - 110);
+    expect(purgeRow(expired, rule(NOW - 1000))).toEqual(expired);
     expect(purgeRow(expired, rule(NOW - 100))).toBeNull();
+    expect(isRowLive(expired, NOW)).toBe(false);
   });
 });
