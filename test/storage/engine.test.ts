@@ -120,6 +120,26 @@ describe('storage engine', () => {
     expect(whole.next).toBeNull();
   });
 
+  it('applies a partition\'s tombstones to rows on every page it spans', async () => {
+    const { table } = await open();
+    await table.apply(update(5n, 'p', ['a', 'b', 'c', 'd'].map((c) => row(c, [cell('v', c, 1)]))));
+    await table.apply(update(5n, 'p', [], { rangeTombstones: [rangeTombstone(bound('c', true), null, del(2))] }));
+    await table.flush();
+    await table.apply(update(5n, 'p', [row('b2', [cell('v', 'b2', 3)])]));
+    const live: string[] = [];
+    let resume = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = table.scanRange({ startToken: null, endToken: null, pageRows: 2, resume });
+      for (const p of page.partitions) {
+        expect(p.rangeTombstones).toHaveLength(1);
+        live.push(...liveRows(p));
+      }
+      resume = page.next;
+      if (resume === null) break;
+    }
+    expect(live).toEqual(['a', 'b', 'b2']);
+  });
+
   it('replays unflushed writes after a restart, and not flushed ones', async () => {
     let { engine, table } = await open();
     await table.apply(update(1n, 'flushed', [row('r', [cell('v', 'a', 1)])]));

@@ -68,7 +68,7 @@ export interface RangeScanQuery {
 }
 
 export interface RangeScanPage {
-  /** Partitions in ring order; a partition split across pages appears in both. */
+  /** Partitions in ring order; a partition split across pages appears in each, with its header. */
   readonly partitions: Partition[];
   /** Where the next page starts, or null when the range is exhausted. */
   readonly next: ScanPosition | null;

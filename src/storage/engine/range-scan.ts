@@ -4,6 +4,9 @@
  * position so a caller (a range query, repair, streaming) can walk any amount of data with
  * bounded work per page.
  *
+ * A partition split across pages comes back on each of them with its header, so every page
+ * can be merged with other replicas' answers on its own.
+ *
  * Bounds: a page holds at most `pageRows` live rows and looks at most
  * `pageRows * 10 + 1000` entries, so a run of tombstones cannot make one page unbounded.
  */
@@ -83,6 +86,20 @@ function startPosition(query: RangeScanQuery): ScanPosition | null {
   return { pkey: encodeToken(query.startToken + 1n), ck: Buffer.alloc(0) };
 }
 
+/** The merged header of one partition across every source. */
+function headerAt(memtables: ReadonlyArray<Memtable>, sstables: ReadonlyArray<SstableReader>, pkey: Buffer): PartitionHeader {
+  let header: PartitionHeader = EMPTY_HEADER;
+  for (const m of memtables) {
+    const p = m.get(pkey);
+    if (p !== undefined && !headerIsEmpty(p.header)) header = mergeHeaders(header, p.header);
+  }
+  for (const s of sstables) {
+    const bytes = s.readHeader(pkey);
+    if (bytes !== undefined) header = mergeHeaders(header, decodeHeader(bytes));
+  }
+  return header;
+}
+
 export function scanRange(
   memtables: ReadonlyArray<Memtable>,
   sstables: ReadonlyArray<SstableReader>,
@@ -103,6 +120,11 @@ export function scanRange(
   const maxEntries = query.pageRows * 10 + 1000;
   const partitions: Partition[] = [];
   let current: { pkey: Buffer; header: PartitionHeader; rows: Row[] } | null = null;
+  // Resuming inside a partition: its header (partition and range tombstones) sorts before the
+  // resume position, so fetch it, or the rows on this page would escape its tombstones.
+  if (query.resume && !isHeaderCk(query.resume.ck) && query.resume.ck.length > 0) {
+    current = { pkey: Buffer.from(query.resume.pkey), header: headerAt(memtables, sstables, query.resume.pkey), rows: [] };
+  }
   const emit = (): void => {
     if (current === null) return;
     if (current.rows.length > 0 || !headerIsEmpty(current.header)) {
