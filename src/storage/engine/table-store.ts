@@ -26,7 +26,7 @@ import { Memtable, type LogPosition } from '../memtable/memtable.js';
 import { DEFAULT_SIZE_TIERED, pickSizeTieredCompaction } from '../compaction/size-tiered.js';
 import { hashKey } from '../sstable/bloom-filter.js';
 import { generationOf, sstableFileName, tempFileName } from '../sstable/format.js';
-import { fsyncDirAsync, readManifest, writeManifestAsync, type Manifest } from '../sstable/manifest.js';
+import { fsyncDir, readManifest, writeManifest, type Manifest } from '../sstable/manifest.js';
 import { SstableReader } from '../sstable/sstable-reader.js';
 import type { StorageWorkerClient } from '../worker/storage-worker-client.js';
 import { CHUNK_TARGET_BYTES } from '../worker/protocol.js';
@@ -245,7 +245,7 @@ export class TableStore {
       const changed = change(this.manifest);
       if (changed === null) return false;
       const next = { ...changed, nextGeneration: Math.max(changed.nextGeneration, this.nextGeneration) };
-      await writeManifestAsync(this.dir, next);
+      await writeManifest(this.dir, next);
       this.manifest = next;
       apply();
       return true;
@@ -285,7 +285,7 @@ export class TableStore {
     }
     const final = path.join(this.dir, sstableFileName(generation));
     await fs.promises.rename(tmp, final);
-    await fsyncDirAsync(this.dir);
+    await fsyncDir(this.dir);
     const reader = new SstableReader(final);
     const published = await this.commitManifest(
       (current) => {
@@ -406,7 +406,7 @@ export class TableStore {
       if (result.meta !== null) {
         const final = path.join(this.dir, sstableFileName(generation));
         await fs.promises.rename(tmp, final);
-        await fsyncDirAsync(this.dir);
+        await fsyncDir(this.dir);
         added.push(new SstableReader(final));
       }
       const published = await this.commitManifest(

@@ -43,16 +43,7 @@ export function readManifest(dir: string): Manifest {
   return m;
 }
 
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-export async function fsyncDirAsync(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.promises.open(dir, 'r');
   try {
     await handle.sync();
@@ -61,8 +52,8 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** `writeManifest` with the I/O (two fsyncs) off the event loop. */
-export async function writeManifestAsync(dir: string, manifest: Manifest): Promise<void> {
+/** Replaces the manifest atomically, with its I/O (two fsyncs) off the event loop. */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   const file = path.join(dir, MANIFEST_FILE);
   const tmp = `${file}.tmp`;
   const handle = await fs.promises.open(tmp, 'w');
@@ -73,19 +64,5 @@ export async function writeManifestAsync(dir: string, manifest: Manifest): Promi
     await handle.close();
   }
   await fs.promises.rename(tmp, file);
-  await fsyncDirAsync(dir);
-}
-
-export function writeManifest(dir: string, manifest: Manifest): void {
-  const file = path.join(dir, MANIFEST_FILE);
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, JSON.stringify(manifest));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  fsyncDir(dir);
+  await fsyncDir(dir);
 }
