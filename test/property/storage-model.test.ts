@@ -7,8 +7,8 @@
  * sub-ranges, page sizes down to one row).
  *
  * Three properties:
- * - gc_grace of 10 days (nothing is ever purged), timestamps from a small range so ties are
- *   common (except writes with a TTL; see `TimestampPolicy`);
+ * - gc_grace of 10 days (nothing is ever purged), timestamps from a small range so that ties
+ *   (value against value, tombstone, or expiring value) are common;
  * - gc_grace 0 with strictly increasing timestamps: purging must never change what is visible,
  *   and once everything is deleted and gc_grace has passed, a major compaction leaves no SSTable;
  * - timestamp ties between expiring and other versions of a cell or row marker, in a tiny
@@ -16,10 +16,10 @@
  *
  * Replay a failure with the seed and path fast-check prints, naming the property:
  *   FC_SEED=<seed> FC_PATH=<path> npx vitest run test/property/storage-model.test.ts -t '<name>'
- * FC_RUNS=<n> changes the number of runs, FC_TIME_LIMIT_MS the time limit (see `fcParams`).
- * Flushes and compactions also start in the background, so a replay can differ in timing;
- * the shrunk counterexamples seen so far reproduce reliably. Workers run from dist/: run
- * `npm run build` after changing src/.
+ * FC_RUNS=<n> changes the number of runs, FC_TIME_LIMIT_MS the time box (see `timeBoxed`).
+ * Flushes, compactions and commit-log segment deletions also run in the background, so a
+ * replay can differ in timing (a timing-dependent failure may not shrink well). Workers run
+ * from dist/: run `npm run build` after changing src/.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -164,6 +164,7 @@ function opsArb(space: OpSpace): fc.Arbitrary<Op[]> {
 
 interface RunConfig {
   readonly commitlogSync: CommitLogSync;
+  readonly commitlogSegmentSizeMb: number;
   readonly memtableFlushThresholdMb: number;
   readonly memtableTotalSpaceMb: number | undefined;
   readonly compactionEnabled: boolean;
@@ -176,6 +177,8 @@ function configArb(smallMemtables: boolean): fc.Arbitrary<RunConfig> {
   return fc
     .record({
       commitlogSync: fc.constantFrom<CommitLogSync>('batch', 'periodic', 'group'),
+      // 4 KiB segments: a run rolls over, frees and replays many of them.
+      commitlogSegmentSizeMb: fc.constantFrom(1, 4096 / (1024 * 1024)),
       memtableFlushThresholdMb: smallMemtables ? fc.constantFrom(0.001, 0.004, 0.05) : fc.constant(0.05),
       memtableTotalSpaceMb: smallMemtables ? fc.option(fc.constantFrom(0.002, 0.01), { nil: undefined }) : fc.constant(undefined),
       compactionEnabled: fc.boolean(),
@@ -187,13 +190,10 @@ function configArb(smallMemtables: boolean): fc.Arbitrary<RunConfig> {
 
 /**
  * How a write's timestamp slot becomes µs.
- * - `ties`: slot × 1000, so ties are common; but a write with a TTL gets a timestamp no other
- *   write has (slot × 1000 + a counter), since a tie between an expiring cell and another
- *   version depends on *when* it is resolved (see the `ttl-ties` property).
- * - `ttl-ties`: slot × 1000 for every write, TTL or not.
+ * - `ties`: slot × 1000 for every write (with a TTL or not), so ties are common.
  * - `increasing`: strictly increasing across the whole run (the slot is ignored).
  */
-type TimestampPolicy = 'ties' | 'ttl-ties' | 'increasing';
+type TimestampPolicy = 'ties' | 'increasing';
 // #endregion
 
 // #region engine harness
@@ -214,7 +214,7 @@ async function openEngine(h: Pick<Harness, 'dir' | 'clock' | 'config' | 'gcGrace
     commitlogSync: h.config.commitlogSync,
     commitlogSyncPeriodMs: 1000,
     commitlogSyncGroupWindowMs: 1,
-    commitlogSegmentSizeMb: 1,
+    commitlogSegmentSizeMb: h.config.commitlogSegmentSizeMb,
     memtableFlushThresholdMb: h.config.memtableFlushThresholdMb,
     ...(h.config.memtableTotalSpaceMb !== undefined ? { memtableTotalSpaceMb: h.config.memtableTotalSpaceMb } : {}),
     compactionThroughputMbPerS: 0,
@@ -349,11 +349,9 @@ async function runOps(config: RunConfig, ops: ReadonlyArray<Op>, options: RunOpt
     h = { ...base, ...(await openEngine(base)) };
     const model = new StorageModel();
     let counter = 0;
-    const tsOf = (slot: number, expiring: boolean): number => {
+    const tsOf = (slot: number): number => {
       switch (options.timestamps) {
         case 'ties':
-          return expiring ? slot * 1000 + ++counter : slot * 1000;
-        case 'ttl-ties':
           return slot * 1000;
         case 'increasing':
           return ++counter * 1000;
@@ -369,7 +367,7 @@ async function runOps(config: RunConfig, ops: ReadonlyArray<Op>, options: RunOpt
           const pk = PARTITIONS[op.p]!;
           const ck = Buffer.from(op.ck, 'hex');
           if (op.cells.length === 0 && !op.marker) break; // an empty UPDATE writes nothing
-          const ts = tsOf(op.ts, op.ttl !== 0);
+          const ts = tsOf(op.ts);
           const expiresAt = op.ttl === 0 ? 0 : now + op.ttl;
           const cells: Cell[] = [...op.cells]
             .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -383,7 +381,7 @@ async function runOps(config: RunConfig, ops: ReadonlyArray<Op>, options: RunOpt
         case 'deleteCell': {
           const pk = PARTITIONS[op.p]!;
           const ck = Buffer.from(op.ck, 'hex');
-          const ts = tsOf(op.ts, false);
+          const ts = tsOf(op.ts);
           await apply(rowUpdate(pk, { clustering: ck, cells: [{ column: op.column, value: null, ts, ttl: 0, ldt: now }] }));
           model.record({ kind: 'cell', pk, ck, column: op.column, value: null, ts, ttl: 0, ldt: now });
           break;
@@ -391,21 +389,21 @@ async function runOps(config: RunConfig, ops: ReadonlyArray<Op>, options: RunOpt
         case 'deleteRow': {
           const pk = PARTITIONS[op.p]!;
           const ck = Buffer.from(op.ck, 'hex');
-          const ts = tsOf(op.ts, false);
+          const ts = tsOf(op.ts);
           await apply(rowUpdate(pk, { clustering: ck, deletion: { ts, ldt: now }, cells: [] }));
           model.record({ kind: 'rowDelete', pk, ck, ts });
           break;
         }
         case 'deleteRange': {
           const pk = PARTITIONS[op.p]!;
-          const ts = tsOf(op.ts, false);
+          const ts = tsOf(op.ts);
           await apply({ token: pk.token, key: pk.key, rows: [], rangeTombstones: [{ start: bound(op.start), end: bound(op.end), deletion: { ts, ldt: now } }] });
           model.record({ kind: 'rangeDelete', pk, start: bound(op.start), end: bound(op.end), ts });
           break;
         }
         case 'deletePartition': {
           const pk = PARTITIONS[op.p]!;
-          const ts = tsOf(op.ts, false);
+          const ts = tsOf(op.ts);
           await apply({ token: pk.token, key: pk.key, rows: [], rangeTombstones: [], deletion: { ts, ldt: now } });
           model.record({ kind: 'partitionDelete', pk, ts });
           break;
@@ -491,47 +489,67 @@ async function runOps(config: RunConfig, ops: ReadonlyArray<Op>, options: RunOpt
 // #endregion
 
 /**
- * Runs per property (FC_RUNS overrides) and a time limit (FC_TIME_LIMIT_MS overrides) that
- * mostly caps a failing property's shrinking: fast-check then reports the smallest
- * counterexample found so far. FC_SEED and FC_PATH replay a reported failure (no time limit).
+ * Runs per property; FC_RUNS overrides, FC_SEED and FC_PATH replay a reported failure.
+ * (No `interruptAfterTimeLimit`: on async properties it abandons the run in progress, which
+ * then leaks its engine and temp dir. `timeBoxed` caps the time instead.)
  */
-function fcParams(defaultRuns: number, timeLimitMs: number): fc.Parameters<[RunConfig, Op[]]> {
+function fcParams(defaultRuns: number): fc.Parameters<[RunConfig, Op[]]> {
   const env = process.env;
   return {
     numRuns: env['FC_RUNS'] !== undefined ? Number(env['FC_RUNS']) : defaultRuns,
     ...(env['FC_SEED'] !== undefined ? { seed: Number(env['FC_SEED']) } : {}),
-    ...(env['FC_PATH'] !== undefined ? { path: env['FC_PATH'] } : { interruptAfterTimeLimit: Number(env['FC_TIME_LIMIT_MS'] ?? timeLimitMs) }),
+    ...(env['FC_PATH'] !== undefined ? { path: env['FC_PATH'] } : {}),
   };
 }
 
-/** Generous: a run in progress when the time limit hits still finishes. */
+/**
+ * Caps a property's total time, mostly its shrinking once a failure is found: past the limit
+ * (FC_TIME_LIMIT_MS overrides; none when replaying with FC_PATH) every further run passes at
+ * once, so fast-check stops and reports the smallest counterexample found so far.
+ */
+function timeBoxed(limitMs: number, run: (config: RunConfig, ops: Op[]) => Promise<void>): (config: RunConfig, ops: Op[]) => Promise<void> {
+  const env = process.env;
+  const deadline = env['FC_PATH'] !== undefined ? Number.POSITIVE_INFINITY : performance.now() + Number(env['FC_TIME_LIMIT_MS'] ?? limitMs);
+  return async (config, ops) => {
+    if (performance.now() > deadline) return;
+    await run(config, ops);
+  };
+}
+
+/** Generous: the time box is checked between runs, and a failing property first shrinks. */
 const TEST_TIMEOUT_MS = 30 * 60_000;
 
 describe('storage engine vs. a plain model', () => {
   it('reads back exactly like the model (gc_grace 10 days: nothing is ever purged)', { timeout: TEST_TIMEOUT_MS }, async () => {
     await fc.assert(
-      fc.asyncProperty(configArb(true), fc.oneof(opsArb(FULL_SPACE), opsArb(DENSE_SPACE)), async (config, ops) => {
-        await runOps(config, ops, { gcGraceSeconds: 864_000, timestamps: 'ties', checkPurge: false });
-      }),
-      fcParams(30, 60_000),
+      fc.asyncProperty(
+        configArb(true),
+        fc.oneof(opsArb(FULL_SPACE), opsArb(DENSE_SPACE)),
+        timeBoxed(60_000, (config, ops) => runOps(config, ops, { gcGraceSeconds: 864_000, timestamps: 'ties', checkPurge: false })),
+      ),
+      fcParams(25),
     );
   });
 
   it('purging with gc_grace 0 never resurrects or drops live data, and purges tombstones', { timeout: TEST_TIMEOUT_MS }, async () => {
     await fc.assert(
-      fc.asyncProperty(configArb(true), fc.oneof(opsArb(FULL_SPACE), opsArb(DENSE_SPACE)), async (config, ops) => {
-        await runOps(config, ops, { gcGraceSeconds: 0, timestamps: 'increasing', checkPurge: true });
-      }),
-      fcParams(20, 60_000),
+      fc.asyncProperty(
+        configArb(true),
+        fc.oneof(opsArb(FULL_SPACE), opsArb(DENSE_SPACE)),
+        timeBoxed(60_000, (config, ops) => runOps(config, ops, { gcGraceSeconds: 0, timestamps: 'increasing', checkPurge: true })),
+      ),
+      fcParams(15),
     );
   });
 
   it('resolves timestamp ties with expiring cells and markers the same whenever they are merged', { timeout: TEST_TIMEOUT_MS }, async () => {
     await fc.assert(
-      fc.asyncProperty(configArb(false), opsArb(TIE_SPACE), async (config, ops) => {
-        await runOps(config, ops, { gcGraceSeconds: 864_000, timestamps: 'ttl-ties', checkPurge: false });
-      }),
-      fcParams(25, 60_000),
+      fc.asyncProperty(
+        configArb(false),
+        opsArb(TIE_SPACE),
+        timeBoxed(60_000, (config, ops) => runOps(config, ops, { gcGraceSeconds: 864_000, timestamps: 'ties', checkPurge: false })),
+      ),
+      fcParams(25),
     );
   });
 });
