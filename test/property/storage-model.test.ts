@@ -527,7 +527,7 @@ describe('storage engine vs. a plain model', () => {
         fc.oneof(opsArb(FULL_SPACE), opsArb(DENSE_SPACE)),
         timeBoxed(60_000, (config, ops) => runOps(config, ops, { gcGraceSeconds: 864_000, timestamps: 'ties', checkPurge: false })),
       ),
-      fcParams(25),
+      fcParams(30),
     );
   });
 

@@ -162,6 +162,19 @@ describe('storage engine', () => {
     for (let i = 0; i < 60; i++) expect(table.readPartition(BigInt(i), b(`k${i}`))).not.toBeNull();
   });
 
+  it('can be reopened at once after close: segment deletions started by flushes are finished', async () => {
+    for (let attempt = 0; attempt < 15; attempt++) {
+      let { engine, table } = await open({ commitlogSegmentSizeMb: 1 / 1024 });
+      for (let i = 0; i < 40; i++) await table.apply(update(1n, 'k', [row(`r${i}`, [cell('v', 'x'.repeat(100), 1)])]));
+      ({ engine, table } = await restart(engine, true, { commitlogSegmentSizeMb: 1 / 1024 }));
+      expect(liveRows(table.readPartition(1n, b('k')))).toHaveLength(40);
+      await engine.close({ flush: false });
+      engines.splice(engines.indexOf(engine), 1);
+      fs.rmSync(tmp(), { recursive: true, force: true });
+      fs.mkdirSync(tmp());
+    }
+  });
+
   it('truncates: nothing comes back, not even through commit-log replay', async () => {
     let { engine, table } = await open();
     await table.apply(update(1n, 'a', [row('r', [cell('v', 'x', 1)])]));

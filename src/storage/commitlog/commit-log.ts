@@ -569,7 +569,15 @@ async function listSegments(
       continue;
     }
     const path = join(dir, name);
-    segments.push({ id: parsed.segmentId, path, sizeBytes: (await stat(path)).size });
+    const size = await stat(path).then(
+      (st) => st.size,
+      (err: NodeJS.ErrnoException) => {
+        // Deleted between readdir and stat (a discard still finishing): nothing to replay.
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      },
+    );
+    if (size !== null) segments.push({ id: parsed.segmentId, path, sizeBytes: size });
   }
   segments.sort((a, b) => a.id - b.id);
   return { segments, highestSegmentId };

@@ -60,6 +60,8 @@ export class StorageEngine {
   private compactionIdle: Promise<void> = Promise.resolve();
   private replayed = false;
   private writesSinceSpaceCheck = 0;
+  /** Segment deletions after flushes, in order; `close` waits for them. */
+  private segmentDiscard: Promise<void> = Promise.resolve();
   private readonly scratch = new ByteWriter(64 * 1024);
   private closed = false;
   readonly clock: Clock;
@@ -168,9 +170,12 @@ export class StorageEngine {
   private afterFlush(table: TableStore): void {
     let lowWater = Number.POSITIVE_INFINITY;
     for (const t of this.tables.values()) lowWater = Math.min(lowWater, t.oldestUnflushedSegment());
-    this.commitLog
-      .discardSegmentsBefore(Number.isFinite(lowWater) ? lowWater : Number.MAX_SAFE_INTEGER)
-      .catch((err: unknown) => this.logger.error({ err }, 'could not delete flushed commit-log segments'));
+    this.segmentDiscard = this.segmentDiscard
+      .then(() => this.commitLog.discardSegmentsBefore(Number.isFinite(lowWater) ? lowWater : Number.MAX_SAFE_INTEGER))
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.error({ err }, 'could not delete flushed commit-log segments'),
+      );
     if (table.compaction.enabled) this.requestCompaction();
   }
   // #endregion
@@ -223,6 +228,7 @@ export class StorageEngine {
     for (const table of this.tables.values()) await table.close({ flush });
     this.closed = true;
     await this.compactionIdle;
+    await this.segmentDiscard;
     await this.commitLog.close();
     await this.flushWorker.close();
     await this.compactionWorker.close();
