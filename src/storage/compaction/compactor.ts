@@ -8,7 +8,8 @@
  * the output is complete and fsynced before the caller may publish it; inputs are untouched.
  */
 import { decodeHeader, decodeRow, encodeHeader, encodeRow } from '../data/codec.js';
-import { clusteringOfCk, isHeaderCk, rowStorageCk } from '../data/keys.js';
+import { clusteringOfCk, HEADER_CK, isHeaderCk, rowStorageCk } from '../data/keys.js';
+import { mergeCursor, popSmallest } from '../data/merge-cursors.js';
 import {
   coveringDeletion,
   headerTimestamps,
@@ -42,33 +43,8 @@ export interface CompactionResult {
   readonly bytesWritten: number;
 }
 
-interface Cursor {
-  readonly it: IterableIterator<RawEntry>;
-  head: RawEntry | undefined;
-}
-
-function advance(c: Cursor): void {
-  const next = c.it.next();
-  c.head = next.done ? undefined : next.value;
-}
-
 function compareEntries(a: RawEntry, b: RawEntry): number {
   return Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]);
-}
-
-/** Pops every cursor entry equal to the smallest head; returns them (one per input at most). */
-function popSmallest(cursors: Cursor[]): RawEntry[] {
-  let min: RawEntry | undefined;
-  for (const c of cursors) if (c.head !== undefined && (min === undefined || compareEntries(c.head, min) < 0)) min = c.head;
-  if (min === undefined) return [];
-  const out: RawEntry[] = [];
-  for (const c of cursors) {
-    if (c.head !== undefined && compareEntries(c.head, min) === 0) {
-      out.push(c.head);
-      advance(c);
-    }
-  }
-  return out;
 }
 
 export function runCompaction(job: CompactionJob): CompactionResult {
@@ -76,11 +52,11 @@ export function runCompaction(job: CompactionJob): CompactionResult {
   const expectedPartitions = readers.reduce((n, r) => n + r.meta.partitions, 0);
   const writer = new SstableWriter({ path: job.output, generation: job.generation, expectedPartitions, createdAtMs: job.createdAtMs });
   const throttle = new Throttle(job.throughputBytesPerS);
-  const cursors: Cursor[] = readers.map((r) => ({ it: r.iterateAll(), head: undefined }));
+  const iterators = readers.map((r) => r.iterateAll());
   const ts = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
   let bytesRead = 0;
   try {
-    for (const c of cursors) advance(c);
+    const cursors = iterators.map((it) => mergeCursor(it));
     let pkey: Buffer | null = null;
     let header: PartitionHeader = EMPTY_HEADER;
     let headerWritten = true;
@@ -90,11 +66,11 @@ export function runCompaction(job: CompactionJob): CompactionResult {
       const purged = purgeHeader(header, job.purge);
       if (!headerIsEmpty(purged)) {
         headerTimestamps(purged, ts);
-        writer.add(pkey, Buffer.from([0]), encodeHeader(purged));
+        writer.add(pkey, HEADER_CK, encodeHeader(purged));
       }
     };
     for (;;) {
-      const group = popSmallest(cursors);
+      const group = popSmallest(cursors, compareEntries);
       if (group.length === 0) break;
       const [entryPkey, ck] = group[0]!;
       for (const e of group) bytesRead += e[0].length + e[1].length + e[2].length;
@@ -132,7 +108,7 @@ export function runCompaction(job: CompactionJob): CompactionResult {
     writer.abort();
     throw err;
   } finally {
-    for (const c of cursors) c.it.return?.();
+    for (const it of iterators) it.return?.();
     for (const r of readers) r.close();
   }
 }

@@ -158,6 +158,16 @@ export function coveringDeletion(header: PartitionHeader, clustering: Buffer): D
   return d;
 }
 
+/** `row` with what is left of its parts, or null when nothing is left. */
+function rowOrNull(
+  row: Row,
+  left: { liveness: Liveness | undefined; deletion: DeletionTime | undefined; complexDeletions: ComplexDeletion[] | undefined; cells: ReadonlyArray<Cell> },
+): Row | null {
+  const complexDeletions = left.complexDeletions !== undefined && left.complexDeletions.length > 0 ? left.complexDeletions : undefined;
+  if (left.liveness === undefined && left.deletion === undefined && left.cells.length === 0 && complexDeletions === undefined) return null;
+  return { clustering: row.clustering, liveness: left.liveness, deletion: left.deletion, complexDeletions, cells: left.cells, version: row.version };
+}
+
 /**
  * Removes from `row` whatever `covering` (or the row's own deletions) shadow. Returns null when
  * nothing remains. Tombstones that are not themselves shadowed are kept.
@@ -176,17 +186,7 @@ export function removeShadowed(row: Row, covering: DeletionTime | undefined): Ro
       return cd === undefined || !shadows(cd.deletion, cell.ts);
     });
   }
-  if (liveness === undefined && rowDeletion === undefined && cells.length === 0 && (complexDeletions === undefined || complexDeletions.length === 0)) {
-    return null;
-  }
-  return {
-    clustering: row.clustering,
-    liveness,
-    deletion: rowDeletion,
-    complexDeletions: complexDeletions !== undefined && complexDeletions.length > 0 ? complexDeletions : undefined,
-    cells,
-    version: row.version,
-  };
+  return rowOrNull(row, { liveness, deletion: rowDeletion, complexDeletions, cells });
 }
 
 /** A row is live (visible to SELECT) when its marker or any of its cells is live. */
@@ -230,17 +230,7 @@ export function purgeRow(row: Row, rule: PurgeRule): Row | null {
     if (cell.ttl !== 0 && cell.ldt <= rule.nowSec) return !purgeable({ ts: cell.ts, ldt: cell.ldt - cell.ttl }, rule);
     return true;
   });
-  if (liveness === undefined && deletion === undefined && cells.length === 0 && (complexDeletions === undefined || complexDeletions.length === 0)) {
-    return null;
-  }
-  return {
-    clustering: row.clustering,
-    liveness,
-    deletion,
-    complexDeletions: complexDeletions !== undefined && complexDeletions.length > 0 ? complexDeletions : undefined,
-    cells,
-    version: row.version,
-  };
+  return rowOrNull(row, { liveness, deletion, complexDeletions, cells });
 }
 
 export function purgeHeader(header: PartitionHeader, rule: PurgeRule): PartitionHeader {
@@ -250,23 +240,25 @@ export function purgeHeader(header: PartitionHeader, rule: PurgeRule): Partition
   };
 }
 
-/** Largest and smallest write timestamps in a row, for SSTable metadata. */
-export function rowTimestamps(row: Row, acc: { min: number; max: number }): void {
-  const see = (ts: number): void => {
-    if (ts < acc.min) acc.min = ts;
-    if (ts > acc.max) acc.max = ts;
-  };
-  if (row.liveness) see(row.liveness.ts);
-  if (row.deletion) see(row.deletion.ts);
-  if (row.complexDeletions) for (const c of row.complexDeletions) see(c.deletion.ts);
-  for (const c of row.cells) see(c.ts);
+/** Running min and max of write timestamps, for SSTable metadata and purge decisions. */
+export interface TimestampRange {
+  min: number;
+  max: number;
 }
 
-export function headerTimestamps(h: PartitionHeader, acc: { min: number; max: number }): void {
-  const see = (ts: number): void => {
-    if (ts < acc.min) acc.min = ts;
-    if (ts > acc.max) acc.max = ts;
-  };
-  if (h.deletion) see(h.deletion.ts);
-  for (const rt of h.rangeTombstones) see(rt.deletion.ts);
+function widen(acc: TimestampRange, ts: number): void {
+  if (ts < acc.min) acc.min = ts;
+  if (ts > acc.max) acc.max = ts;
+}
+
+export function rowTimestamps(row: Row, acc: TimestampRange): void {
+  if (row.liveness) widen(acc, row.liveness.ts);
+  if (row.deletion) widen(acc, row.deletion.ts);
+  if (row.complexDeletions) for (const c of row.complexDeletions) widen(acc, c.deletion.ts);
+  for (const c of row.cells) widen(acc, c.ts);
+}
+
+export function headerTimestamps(h: PartitionHeader, acc: TimestampRange): void {
+  if (h.deletion) widen(acc, h.deletion.ts);
+  for (const rt of h.rangeTombstones) widen(acc, rt.deletion.ts);
 }

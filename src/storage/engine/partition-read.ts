@@ -8,6 +8,7 @@ import { decodeHeader, decodeRow } from '../data/codec.js';
 import { afterStart, beforeEnd, clusteringOfCk, inRange, isHeaderCk } from '../data/keys.js';
 import { coveringDeletion, isRowLive, mergeHeaders, mergeRows, removeShadowed } from '../data/reconcile.js';
 import { EMPTY_HEADER, headerIsEmpty, type ClusteringBound, type Partition, type PartitionHeader, type Row } from '../data/types.js';
+import { mergeCursor, popSmallest } from '../data/merge-cursors.js';
 import { decodeMemRow, lowerBound, type MemPartition, type MemRow } from '../memtable/memtable.js';
 import type { SstableReader } from '../sstable/sstable-reader.js';
 import type { SliceQuery } from './api.js';
@@ -82,16 +83,6 @@ export function sstableSource(sstable: SstableReader, pkey: Buffer, query: Slice
   };
 }
 
-interface Head {
-  readonly source: PartitionSource;
-  row: Row | undefined;
-}
-
-function step(h: Head): void {
-  const r = h.source.rows.next();
-  h.row = r.done ? undefined : r.value;
-}
-
 /** Merges the sources' views of one partition. Returns null when no source knows anything. */
 export function mergePartition(
   token: bigint,
@@ -101,28 +92,19 @@ export function mergePartition(
   nowSec: number,
 ): Partition | null {
   const direction = query.reversed === true ? -1 : 1;
+  const compare = (a: Row, b: Row): number => direction * Buffer.compare(a.clustering, b.clustering);
   const limit = query.limit ?? Number.POSITIVE_INFINITY;
   let header: PartitionHeader = EMPTY_HEADER;
   for (const s of sources) if (!headerIsEmpty(s.header)) header = mergeHeaders(header, s.header);
-  const heads: Head[] = sources.map((source) => ({ source, row: undefined }));
   const rows: Row[] = [];
   let live = 0;
   try {
-    for (const h of heads) step(h);
+    const cursors = sources.map((s) => mergeCursor(s.rows));
     while (live < limit) {
-      let min: Row | undefined;
-      for (const h of heads) {
-        if (h.row !== undefined && (min === undefined || direction * Buffer.compare(h.row.clustering, min.clustering) < 0)) min = h.row;
-      }
-      if (min === undefined) break;
-      let merged: Row | undefined;
-      for (const h of heads) {
-        if (h.row !== undefined && h.row.clustering.equals(min.clustering)) {
-          merged = merged === undefined ? h.row : mergeRows(merged, h.row);
-          step(h);
-        }
-      }
-      const visible = removeShadowed(merged!, coveringDeletion(header, merged!.clustering));
+      const versions = popSmallest(cursors, compare);
+      if (versions.length === 0) break;
+      const merged = versions.reduce((a, b) => mergeRows(a, b));
+      const visible = removeShadowed(merged, coveringDeletion(header, merged.clustering));
       if (visible === null) continue;
       rows.push(visible);
       if (isRowLive(visible, nowSec)) live++;

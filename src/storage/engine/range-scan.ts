@@ -14,6 +14,7 @@ import { decodeHeader, decodeRow } from '../data/codec.js';
 import { clusteringOfCk, decodeToken, encodeToken, HEADER_CK, isHeaderCk, MAX_TOKEN, rowStorageCk } from '../data/keys.js';
 import { coveringDeletion, isRowLive, mergeHeaders, mergeRows, removeShadowed } from '../data/reconcile.js';
 import { EMPTY_HEADER, headerIsEmpty, type Partition, type PartitionHeader, type Row } from '../data/types.js';
+import { mergeCursor, popSmallest, type MergeCursor } from '../data/merge-cursors.js';
 import { memRowBytes, type Memtable } from '../memtable/memtable.js';
 import type { SstableReader } from '../sstable/sstable-reader.js';
 import type { RangeScanPage, RangeScanQuery, ScanPosition } from './api.js';
@@ -25,12 +26,6 @@ interface Fragment {
   readonly header?: PartitionHeader;
   readonly row?: Row;
   readonly raw?: Buffer;
-}
-
-interface Cursor {
-  readonly it: Iterator<Fragment>;
-  head: Fragment | undefined;
-  close(): void;
 }
 
 function compareFragments(a: Fragment, b: Fragment): number {
@@ -57,17 +52,6 @@ function* memtableFragments(m: Memtable, from: ScanPosition, endPkey: Buffer | n
 
 function* sstableFragments(it: Iterator<[Buffer, Buffer, Buffer]>): Generator<Fragment> {
   for (let r = it.next(); !r.done; r = it.next()) yield { pkey: r.value[0], ck: r.value[1], raw: r.value[2] };
-}
-
-function cursor(it: Iterator<Fragment>, close: () => void): Cursor {
-  const c: Cursor = { it, head: undefined, close };
-  advance(c);
-  return c;
-}
-
-function advance(c: Cursor): void {
-  const r = c.it.next();
-  c.head = r.done ? undefined : r.value;
 }
 
 function headerOf(f: Fragment): PartitionHeader {
@@ -109,14 +93,8 @@ export function scanRange(
   const from = startPosition(query);
   if (from === null || query.pageRows <= 0) return { partitions: [], next: null };
   const endPkey = query.endToken === null || query.endToken >= MAX_TOKEN ? null : encodeToken(query.endToken + 1n);
-  const cursors: Cursor[] = [];
-  for (const m of memtables) cursors.push(cursor(memtableFragments(m, from, endPkey), () => undefined));
-  for (const s of sstables) {
-    if (Buffer.compare(s.meta.maxPkey, from.pkey) < 0) continue;
-    if (endPkey !== null && Buffer.compare(s.meta.minPkey, endPkey) >= 0) continue;
-    const it = s.iterateFrom(from.pkey, from.ck, endPkey);
-    cursors.push(cursor(sstableFragments(it), () => void it.return?.()));
-  }
+  const sqlIterators: Iterator<unknown>[] = [];
+  const cursors: MergeCursor<Fragment>[] = [];
   const maxEntries = query.pageRows * 10 + 1000;
   const partitions: Partition[] = [];
   let current: { pkey: Buffer; header: PartitionHeader; rows: Row[] } | null = null;
@@ -142,19 +120,20 @@ export function scanRange(
   let entries = 0;
   let last: Fragment | null = null;
   try {
+    for (const m of memtables) cursors.push(mergeCursor(memtableFragments(m, from, endPkey)));
+    for (const s of sstables) {
+      if (Buffer.compare(s.meta.maxPkey, from.pkey) < 0) continue;
+      if (endPkey !== null && Buffer.compare(s.meta.minPkey, endPkey) >= 0) continue;
+      const it = s.iterateFrom(from.pkey, from.ck, endPkey);
+      sqlIterators.push(it);
+      cursors.push(mergeCursor(sstableFragments(it)));
+    }
     while (live < query.pageRows && entries < maxEntries) {
-      let min: Fragment | undefined;
-      for (const c of cursors) if (c.head !== undefined && (min === undefined || compareFragments(c.head, min) < 0)) min = c.head;
+      const group = popSmallest(cursors, compareFragments);
+      const min = group[0];
       if (min === undefined) {
         last = null;
         break;
-      }
-      const group: Fragment[] = [];
-      for (const c of cursors) {
-        if (c.head !== undefined && compareFragments(c.head, min) === 0) {
-          group.push(c.head);
-          advance(c);
-        }
       }
       entries += group.length;
       last = min;
@@ -178,6 +157,6 @@ export function scanRange(
     emit();
     return { partitions, next: more && last !== null ? { pkey: Buffer.from(last.pkey), ck: Buffer.from(last.ck) } : null };
   } finally {
-    for (const c of cursors) c.close();
+    for (const it of sqlIterators) it.return?.();
   }
 }

@@ -110,10 +110,6 @@ export class Memtable {
   lastPosition: LogPosition | null = null;
   readonly timestamps = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
 
-  get sealed(): boolean {
-    return this.sealedFlag;
-  }
-
   get partitionCount(): number {
     return this.byKey.size;
   }
