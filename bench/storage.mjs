@@ -27,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 
 import { parseOptions, usageText } from './lib/args.mjs';
-import { collectGarbage, commandLine, dirSize, machineInfo, onTmpfs, TempDirs } from './lib/env.mjs';
+import { collectGarbage, commandLine, dirSize, machineInfo, onTmpfs, settleDisk, TempDirs } from './lib/env.mjs';
 import { LoopDelayMonitor } from './lib/loop-delay.mjs';
 import { assertReadsOk, readLoop, runBounded, withTimeout } from './lib/loops.mjs';
 import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, rate, ratio, round } from './lib/stats.mjs';
@@ -36,6 +36,8 @@ import { Workload } from './lib/workload.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ENGINE_MODULE = path.join(HERE, '..', 'dist', 'storage', 'engine', 'storage-engine.js');
+/** The node's default compaction throttle: the benchmark measures what a node does out of the box. */
+const DEFAULT_COMPACTION_MB_PER_S = JSON.parse(fs.readFileSync(path.join(HERE, '..', 'config', 'default.json'), 'utf8')).compaction_throughput_mb_per_s.default;
 const COMMITLOG_MODULE = path.join(HERE, '..', 'dist', 'storage', 'commitlog', 'commit-log.js');
 
 const MODES = {
@@ -74,6 +76,7 @@ export const SPEC = {
   modes: { kind: 'list', default: Object.keys(MODES), choices: Object.keys(MODES), help: 'ringtail commitlog_sync modes to run' },
   baselines: { kind: 'list', default: BASELINES, choices: BASELINES, help: 'baselines to run' },
   seed: { kind: 'int', default: 42, min: 0, help: 'seed of the key order, values and read sequence' },
+  'compaction-mb-per-s': { kind: 'number', default: DEFAULT_COMPACTION_MB_PER_S, min: 0, help: "compaction throttle in MiB/s, 0 = unthrottled (the node's default)" },
   'phase-timeout': { kind: 'number', min: 1, help: 'seconds before an ingest, flush or compaction counts as hung (default max(120, records/500))' },
   'check-targets': { kind: 'flag', help: 'exit with code 3 when a target fails' },
 };
@@ -113,6 +116,7 @@ export async function main(argv) {
       modes: opts.modes,
       baselines: opts.baselines,
       seed: opts.seed,
+      compactionMbPerS: opts.compactionMbPerS,
       phaseTimeoutSeconds: phaseTimeout,
       dataDir: path.resolve(opts.dataDir),
       gcBetweenPhases: typeof globalThis.gc === 'function',
@@ -146,9 +150,13 @@ export async function main(argv) {
     log(`workload generated in ${fmtSeconds(nowSeconds() - t0)} (outside timing); stores under ${tmp.root}`);
 
     const ctx = { w, opts, tmp, phaseTimeout, warn };
+    // Each system starts on a quiet disk: the previous one's dirty pages are written back first,
+    // so its write-back does not land in the next system's timings.
     if (opts.baselines.includes('classic-level')) result.baselines.classicLevel = await benchClassicLevel(ctx);
+    settleDisk();
     if (opts.baselines.includes('sqlite')) result.baselines.sqlite = await benchSqlite(ctx);
     for (const mode of Object.keys(MODES)) {
+      settleDisk();
       if (opts.modes.includes(mode)) result.engine[mode] = await benchEngine(ctx, engineModule, mode);
     }
 
@@ -421,7 +429,7 @@ async function benchEngine({ w, opts, tmp, phaseTimeout, warn }, mod, mode) {
     // Flushes are driven by the benchmark: keep the automatic threshold above everything written
     // (periodic holds all rows in one memtable; allow 2× the raw bytes for per-row overhead).
     memtableFlushThresholdMb: Math.max(1024, Math.ceil((2 * w.records * (w.valueSize + 100)) / 1048576)),
-    compactionThroughputMbPerS: 0,
+    compactionThroughputMbPerS: opts.compactionMbPerS,
   };
   const engine = await mod.StorageEngine.open({ ...engineOptions, dataDir, logger });
   const out = { mode, engineOptions, table: TABLE, ingest: null, reads: [], compaction: null, stats: {} };

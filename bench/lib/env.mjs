@@ -2,6 +2,7 @@
  * The environment of a benchmark run: machine description, the exact command line, GC between
  * phases, temporary directories (removed at the end, also on error or Ctrl-C), directory sizes.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,11 @@ function shellQuote(s) {
 }
 
 /** Runs a full GC when node was started with --expose-gc (npm run bench does this). */
+/** Writes back every dirty page (sync(1)), so the next measurement starts on a quiet disk. */
+export function settleDisk() {
+  execFileSync('sync', { stdio: 'ignore' });
+}
+
 export function collectGarbage() {
   if (typeof globalThis.gc === 'function') {
     globalThis.gc();
