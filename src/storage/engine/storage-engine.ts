@@ -9,6 +9,7 @@
  * Low-Water Mark: after each flush the engine frees every commit-log segment older than the
  * oldest segment still holding unflushed data of any table.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock, Scheduler } from '../../runtime/clock.js';
 import { systemClock, systemScheduler } from '../../runtime/system.js';
@@ -58,7 +59,9 @@ export class StorageEngine {
   private compactionRunning = false;
   private compactionRequested = false;
   private compactionIdle: Promise<void> = Promise.resolve();
-  private replayed = false;
+  /** Tables whose commit-log records have been replayed (each is replayed once). */
+  private readonly replayed = new Set<string>();
+  private replayPending = true;
   private writesSinceSpaceCheck = 0;
   /** Segment deletions after flushes, in order; `close` waits for them. */
   private segmentDiscard: Promise<void> = Promise.resolve();
@@ -116,15 +119,33 @@ export class StorageEngine {
     return table;
   }
 
+  /** Drops a table: its memtables, SSTables and directory. Its commit-log records become unknown. */
+  async dropTable(id: string): Promise<void> {
+    const table = this.tables.get(id);
+    if (table === undefined) return;
+    await table.truncate();
+    this.tables.delete(id);
+    await table.close({ flush: false });
+    await fs.promises.rm(table.dir, { recursive: true, force: true });
+  }
+
   table(id: string): TableStore | undefined {
     return this.tables.get(id);
   }
 
-  /** Re-applies the commit log to the open tables. Call once, after opening them. */
-  async replayCommitLog(): Promise<ReplayStats> {
-    assert(!this.replayed, 'the commit log is replayed once');
-    this.replayed = true;
+  /**
+   * Re-applies the commit log to the open tables not replayed yet. Call it after opening the
+   * tables; it may be called again for tables opened later (the node replays its schema tables
+   * first, reads the schema, then opens and replays the user tables it describes).
+   */
+  async replayCommitLog(options: { moreTablesToCome?: boolean } = {}): Promise<ReplayStats> {
+    // Until the last replay, segments must outlive flushes: they hold the records of tables
+    // that are not open yet.
+    this.replayPending = options.moreTablesToCome === true;
+    const targets = new Map([...this.tables].filter(([id]) => !this.replayed.has(id)));
+    for (const id of targets.keys()) this.replayed.add(id);
     const stats = { records: 0, applied: 0, skippedFlushed: 0, skippedUnknownTable: 0, skippedCorrupt: 0 };
+    if (targets.size === 0) return stats;
     for await (const { position, payload } of this.commitLog.replay()) {
       stats.records++;
       let record: { tableId: string; update: PartitionUpdate };
@@ -136,7 +157,7 @@ export class StorageEngine {
         stats.skippedCorrupt++;
         continue;
       }
-      const table = this.tables.get(record.tableId);
+      const table = targets.get(record.tableId);
       if (table === undefined) stats.skippedUnknownTable++;
       else if (table.replay(record.update, position)) stats.applied++;
       else stats.skippedFlushed++;
@@ -168,6 +189,8 @@ export class StorageEngine {
 
   // #region pattern:Low-Water Mark
   private afterFlush(table: TableStore): void {
+    if (table.compaction.enabled) this.requestCompaction();
+    if (this.replayPending) return;
     let lowWater = Number.POSITIVE_INFINITY;
     for (const t of this.tables.values()) lowWater = Math.min(lowWater, t.oldestUnflushedSegment());
     this.segmentDiscard = this.segmentDiscard
@@ -176,7 +199,6 @@ export class StorageEngine {
         () => undefined,
         (err: unknown) => this.logger.error({ err }, 'could not delete flushed commit-log segments'),
       );
-    if (table.compaction.enabled) this.requestCompaction();
   }
   // #endregion
 

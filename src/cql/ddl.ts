@@ -1,0 +1,212 @@
+/**
+ * Schema statements: CREATE/ALTER/DROP KEYSPACE and TABLE, TRUNCATE, USE.
+ *
+ * Each builds new metadata from the statement, checks it with Cassandra's rules and messages,
+ * and hands the write to the SchemaManager, which serializes schema changes. Results follow
+ * SPEC 3.1 (`schema_change` with `change`, `target`, `keyspace`, `table`).
+ */
+import type { AlterKeyspace, AlterTable, ColumnDefinition, CreateKeyspace, CreateTable, DropKeyspace, DropTable, Statement, Truncate, Use } from './ast.js';
+import { AlreadyExists, ConfigurationError, InvalidRequest, Unauthorized } from '../errors.js';
+import type { CqlType } from '../schema/cql-type.js';
+import { NAME_PATTERN, orderColumns, SYSTEM_KEYSPACES, type ColumnMetadata, type KeyspaceMetadata, type TableMetadata } from '../schema/schema.js';
+import type { SchemaManager } from '../schema/schema-manager.js';
+import { DEFAULT_TABLE_PARAMS, parseKeyspaceOptions, parseTableParams } from '../schema/schema-options.js';
+import { makeRandomUuid } from '../schema/timeuuid.js';
+import { formatType, typeFromExpr } from '../schema/type-names.js';
+import { keyspaceOf, resolveTable, type ExecutionContext } from './execution-context.js';
+import type { CqlResult, SchemaChangeResult, SetKeyspaceResult, VoidResult } from './request.js';
+
+export type SchemaStatement = CreateKeyspace | AlterKeyspace | DropKeyspace | CreateTable | AlterTable | DropTable | Truncate | Use;
+
+export function isSchemaStatement(s: Statement): s is SchemaStatement {
+  return ['create_keyspace', 'alter_keyspace', 'drop_keyspace', 'create_table', 'alter_table', 'drop_table', 'truncate', 'use'].includes(s.kind);
+}
+
+function changed(change: SchemaChangeResult['change'], keyspace: string, table: string | null = null): SchemaChangeResult {
+  return { kind: 'schema_change', change, target: table === null ? 'KEYSPACE' : 'TABLE', keyspace, table, warnings: [], trace: null };
+}
+
+const VOID: VoidResult = { kind: 'void', warnings: [], trace: null };
+
+function checkName(name: string, what: 'Keyspace' | 'Table'): void {
+  if (!NAME_PATTERN.test(name)) throw new InvalidRequest(`${what} name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got '${name}')`);
+}
+
+function checkUserKeyspace(name: string): void {
+  if (SYSTEM_KEYSPACES.has(name)) throw new Unauthorized(`${name} keyspace is not user-modifiable.`);
+}
+
+export async function executeSchemaStatement(s: SchemaStatement, ctx: ExecutionContext, schemaManager: SchemaManager): Promise<CqlResult> {
+  switch (s.kind) {
+    case 'use': {
+      if (ctx.schema.keyspace(s.keyspace) === undefined && !SYSTEM_KEYSPACES.has(s.keyspace)) throw new InvalidRequest(`Keyspace '${s.keyspace}' does not exist`);
+      const r: SetKeyspaceResult = { kind: 'set_keyspace', keyspace: s.keyspace, warnings: [], trace: null };
+      return r;
+    }
+    case 'truncate': {
+      const { table } = resolveTable(ctx.schema, s.table, ctx.keyspace);
+      checkUserKeyspace(table.keyspace);
+      await ctx.dataPath.truncate(table);
+      return VOID;
+    }
+    case 'create_keyspace':
+      return createKeyspace(s, ctx, schemaManager);
+    case 'alter_keyspace':
+      return schemaManager.change(async (schema, store) => {
+        checkUserKeyspace(s.keyspace);
+        const ks = schema.keyspace(s.keyspace);
+        if (ks === undefined) throw new ConfigurationError(`Keyspace ${s.keyspace} doesn't exist`);
+        const o = parseKeyspaceOptions(s.properties, s.keyspace);
+        await store.saveKeyspace({ ...ks, replication: o.replication ?? ks.replication, durableWrites: o.durableWrites ?? ks.durableWrites }, ctx.clock.nowMicros());
+        return changed('UPDATED', s.keyspace);
+      });
+    case 'drop_keyspace':
+      return schemaManager.change(async (schema, store) => {
+        checkUserKeyspace(s.keyspace);
+        if (schema.keyspace(s.keyspace) === undefined) {
+          if (s.ifExists) return VOID;
+          throw new ConfigurationError(`Cannot drop non existing keyspace '${s.keyspace}'.`);
+        }
+        await store.dropKeyspace(s.keyspace, ctx.clock.nowMicros());
+        return changed('DROPPED', s.keyspace);
+      });
+    case 'create_table':
+      return createTable(s, ctx, schemaManager);
+    case 'alter_table':
+      return alterTable(s, ctx, schemaManager);
+    case 'drop_table':
+      return schemaManager.change(async (schema, store) => {
+        const ks = keyspaceOf(s.table, ctx.keyspace);
+        checkUserKeyspace(ks);
+        if (schema.table(ks, s.table.name) === undefined) {
+          if (s.ifExists) return VOID;
+          throw new InvalidRequest(`Table '${ks}.${s.table.name}' doesn't exist`);
+        }
+        await store.dropTable(ks, s.table.name, ctx.clock.nowMicros());
+        return changed('DROPPED', ks, s.table.name);
+      });
+  }
+}
+
+function createKeyspace(s: CreateKeyspace, ctx: ExecutionContext, schemaManager: SchemaManager): Promise<CqlResult> {
+  checkName(s.keyspace, 'Keyspace');
+  checkUserKeyspace(s.keyspace);
+  const options = parseKeyspaceOptions(s.properties, s.keyspace);
+  if (options.replication === undefined) throw new ConfigurationError('Missing mandatory option \'replication\'');
+  const ks: KeyspaceMetadata = { name: s.keyspace, replication: options.replication, durableWrites: options.durableWrites ?? true, tables: new Map() };
+  return schemaManager.change(async (schema, store) => {
+    if (schema.keyspace(s.keyspace) !== undefined) {
+      if (s.ifNotExists) return VOID;
+      throw new AlreadyExists(s.keyspace, '');
+    }
+    await store.saveKeyspace(ks, ctx.clock.nowMicros());
+    return changed('CREATED', s.keyspace);
+  });
+}
+
+function columnType(d: ColumnDefinition): CqlType {
+  const t = typeFromExpr(d.type);
+  if (t.kind === 'native' && t.name === 'counter') throw new InvalidRequest(`counter columns are not supported (column ${d.name})`);
+  return t;
+}
+
+/** Builds a table's metadata from CREATE TABLE, with Cassandra's checks. */
+export function tableFromStatement(s: CreateTable, keyspace: string, id: string): TableMetadata {
+  checkName(s.table.name, 'Table');
+  const defs = new Map<string, ColumnDefinition>();
+  for (const d of s.columns) {
+    if (defs.has(d.name)) throw new InvalidRequest(`Multiple definition of identifier ${d.name}`);
+    defs.set(d.name, d);
+  }
+  const inline = s.columns.filter((d) => d.primaryKey);
+  if (inline.length + (s.primaryKey === null ? 0 : 1) > 1) throw new InvalidRequest('Multiple PRIMARY KEYs specified (exactly one required)');
+  const key = s.primaryKey ?? (inline.length === 1 ? { partition: [inline[0]!.name], clustering: [] } : null);
+  if (key === null) throw new InvalidRequest('No PRIMARY KEY specifed (exactly one required)');
+  const seen = new Set<string>();
+  for (const name of [...key.partition, ...key.clustering]) {
+    if (!defs.has(name)) throw new InvalidRequest(`Unknown definition ${name} referenced in PRIMARY KEY`);
+    if (seen.has(name)) throw new InvalidRequest(`Column ${name} appears more than once in PRIMARY KEY`);
+    seen.add(name);
+  }
+  const order = new Map<string, boolean>();
+  s.clusteringOrder.forEach((o, i) => {
+    if (!key.clustering.includes(o.column)) throw new InvalidRequest(`Only clustering key columns can be defined in CLUSTERING ORDER directive: ${o.column}`);
+    if (key.clustering[i] !== o.column) throw new InvalidRequest('The order of columns in the CLUSTERING ORDER directive must match that of the clustering columns');
+    order.set(o.column, o.order === 'DESC');
+  });
+  const columns: ColumnMetadata[] = s.columns.map((d) => {
+    const type = columnType(d);
+    const pkIndex = key.partition.indexOf(d.name);
+    const ckIndex = key.clustering.indexOf(d.name);
+    if ((pkIndex >= 0 || ckIndex >= 0) && type.kind !== 'native') throw new InvalidRequest(`Invalid non-frozen collection type for PRIMARY KEY component ${d.name}`);
+    if (d.isStatic) {
+      if (key.clustering.length === 0) throw new InvalidRequest('Static columns are only useful (and thus allowed) if the table has at least one clustering column');
+      if (pkIndex >= 0 || ckIndex >= 0) throw new InvalidRequest(`Static column ${d.name} cannot be part of the PRIMARY KEY`);
+      throw new InvalidRequest(`static columns are not supported (column ${d.name})`);
+    }
+    if (pkIndex >= 0) return { name: d.name, type, kind: 'partition_key', position: pkIndex, descending: false };
+    if (ckIndex >= 0) return { name: d.name, type, kind: 'clustering', position: ckIndex, descending: order.get(d.name) ?? false };
+    return { name: d.name, type, kind: 'regular', position: -1, descending: false };
+  });
+  const params = parseTableParams(s.properties, DEFAULT_TABLE_PARAMS);
+  return { keyspace, name: s.table.name, id, columns: orderColumns(columns), params, droppedColumns: {} };
+}
+
+function createTable(s: CreateTable, ctx: ExecutionContext, schemaManager: SchemaManager): Promise<CqlResult> {
+  const keyspace = keyspaceOf(s.table, ctx.keyspace);
+  checkUserKeyspace(keyspace);
+  const table = tableFromStatement(s, keyspace, makeRandomUuid(ctx.random.nextBytes(16)));
+  return schemaManager.change(async (schema, store) => {
+    if (schema.keyspace(keyspace) === undefined) throw new InvalidRequest(`Cannot add table '${s.table.name}' to non existing keyspace '${keyspace}'.`);
+    if (schema.table(keyspace, s.table.name) !== undefined) {
+      if (s.ifNotExists) return VOID;
+      throw new AlreadyExists(keyspace, s.table.name);
+    }
+    await store.saveTable(table, ctx.clock.nowMicros());
+    return changed('CREATED', keyspace, s.table.name);
+  });
+}
+
+function alterTable(s: AlterTable, ctx: ExecutionContext, schemaManager: SchemaManager): Promise<CqlResult> {
+  return schemaManager.change(async (schema, store) => {
+    const { table } = resolveTable(schema, s.table, ctx.keyspace);
+    checkUserKeyspace(table.keyspace);
+    const now = ctx.clock.nowMicros();
+    let next: TableMetadata;
+    const a = s.action;
+    switch (a.kind) {
+      case 'add': {
+        const added = a.columns.map((d): ColumnMetadata => {
+          if (table.columns.some((c) => c.name === d.name)) throw new InvalidRequest(`Invalid column name ${d.name} because it conflicts with an existing column`);
+          if (d.isStatic) throw new InvalidRequest(`static columns are not supported (column ${d.name})`);
+          if (d.primaryKey) throw new InvalidRequest(`Cannot add a PRIMARY KEY column ${d.name}`);
+          const type = columnType(d);
+          const dropped = table.droppedColumns[d.name];
+          if (dropped !== undefined && formatType(dropped.type) !== formatType(type)) {
+            throw new InvalidRequest(`Cannot re-add previously dropped column '${d.name}' of type ${formatType(type)}, incompatible with previous type ${formatType(dropped.type)}`);
+          }
+          return { name: d.name, type, kind: 'regular', position: -1, descending: false };
+        });
+        if (new Set(added.map((c) => c.name)).size !== added.length) throw new InvalidRequest('Multiple definition of identifier in ALTER TABLE ADD');
+        next = { ...table, columns: orderColumns([...table.columns, ...added]) };
+        break;
+      }
+      case 'drop': {
+        const dropped = { ...table.droppedColumns };
+        for (const name of a.columns) {
+          const c = table.columns.find((x) => x.name === name);
+          if (c === undefined) throw new InvalidRequest(`Column ${name} was not found in table ${table.name}`);
+          if (c.kind === 'partition_key' || c.kind === 'clustering') throw new InvalidRequest(`Cannot drop PRIMARY KEY part ${name}`);
+          dropped[name] = { type: c.type, droppedAtMicros: now };
+        }
+        next = { ...table, columns: table.columns.filter((c) => !a.columns.includes(c.name)), droppedColumns: dropped };
+        break;
+      }
+      case 'with':
+        next = { ...table, params: parseTableParams(a.properties, table.params) };
+        break;
+    }
+    await store.saveTable(next, now);
+    return changed('UPDATED', table.keyspace, table.name);
+  });
+}

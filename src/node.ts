@@ -1,0 +1,146 @@
+/**
+ * One node, wired together from its settings. The only place that constructs subsystems
+ * (ARCHITECTURE: "one wiring place"); tests build nodes through it too.
+ *
+ * Start-up order matters for durability: the storage engine opens, the schema tables replay
+ * their commit-log records first, the schema they hold says which user tables exist, those
+ * open and replay the rest of the log; only then does the HTTP endpoint accept requests.
+ * Stopping reverses it: health turns to `draining`, HTTP stops accepting and finishes what it
+ * has, memtables are flushed, the commit log closes.
+ */
+import path from 'node:path';
+import type { Settings } from './config/settings.js';
+import { LocalDataPath } from './cql/data-path.js';
+import { QueryProcessor } from './cql/query-processor.js';
+import type { SchemaDescription } from './cql/request.js';
+import { buildHttpApp } from './http/app.js';
+import { createMetricsRegistry } from './metrics/registry.js';
+import { registerStorageMetrics } from './metrics/storage-metrics.js';
+import type { Clock } from './runtime/clock.js';
+import type { Random } from './runtime/random.js';
+import { systemClock, systemRandom } from './runtime/system.js';
+import { keyspaceCql, replicationMap, tableCql } from './schema/describe.js';
+import type { Schema } from './schema/schema.js';
+import { SchemaManager } from './schema/schema-manager.js';
+import { SchemaStore } from './schema/schema-store.js';
+import { formatType } from './schema/type-names.js';
+import { StorageEngine } from './storage/engine/storage-engine.js';
+import type { Logger } from './util/logger.js';
+
+export interface NodeHandle {
+  readonly httpUrl: string;
+  readonly processor: QueryProcessor;
+  stop(): Promise<void>;
+}
+
+export interface NodeDependencies {
+  readonly clock?: Clock;
+  readonly random?: Random;
+}
+
+type Health = 'starting' | 'serving' | 'joining' | 'draining';
+
+export function describeSchema(schema: Schema, clusterName: string): SchemaDescription {
+  const keyspaces = [...schema.keyspaces.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((ks) => ({
+      name: ks.name,
+      replication: Object.fromEntries(replicationMap(ks)),
+      durable_writes: ks.durableWrites,
+      cql: keyspaceCql(ks),
+      tables: [...ks.tables.values()]
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((t) => ({ name: t.name, id: t.id, columns: t.columns.map((c) => ({ name: c.name, type: formatType(c.type), kind: c.kind })), cql: tableCql(t) })),
+    }));
+  return { cluster_name: clusterName, partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner', version: schema.version, keyspaces };
+}
+
+/** The data side of a node: storage, schema and the CQL processor, without the network. */
+export interface LocalDatabase {
+  readonly engine: StorageEngine;
+  readonly schema: SchemaManager;
+  readonly processor: QueryProcessor;
+}
+
+/** Opens storage, replays the commit log (schema tables first) and builds the CQL processor. */
+export async function openLocalDatabase(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<LocalDatabase> {
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? systemRandom;
+  const engine = await StorageEngine.open({
+    dataDir: path.resolve(settings.data_dir),
+    commitlogSync: settings.commitlog_sync,
+    commitlogSyncPeriodMs: settings.commitlog_sync_period_ms,
+    commitlogSyncGroupWindowMs: settings.commitlog_sync_group_window_ms,
+    commitlogSegmentSizeMb: settings.commitlog_segment_size_mb,
+    memtableFlushThresholdMb: settings.memtable_flush_threshold_mb,
+    memtableTotalSpaceMb: settings.memtable_total_space_mb,
+    compactionThroughputMbPerS: settings.compaction_throughput_mb_per_s,
+    clock,
+    logger,
+  });
+  try {
+    const store = SchemaStore.open(engine, clock);
+    await engine.replayCommitLog({ moreTablesToCome: true });
+    const schema = new SchemaManager(store, engine, logger);
+    schema.openAllTables();
+    await engine.replayCommitLog();
+    const processor = new QueryProcessor({ schema, dataPath: new LocalDataPath(engine), clock, random, defaultConsistency: settings.default_consistency });
+    return { engine, schema, processor };
+  } catch (err) {
+    await engine.close({ flush: false });
+    throw err;
+  }
+}
+
+export async function startNode(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<NodeHandle> {
+  let health: Health = 'starting';
+  const { engine, schema, processor } = await openLocalDatabase(settings, logger, deps);
+  try {
+    const registry = createMetricsRegistry();
+    registerStorageMetrics(registry, engine);
+    const tablesIn = (keyspace?: string, table?: string) => [...schema.current.tables()].filter((t) => (keyspace === undefined || t.keyspace === keyspace) && (table === undefined || t.name === table));
+    const app = buildHttpApp({
+      cql: processor,
+      describeSchema: () => describeSchema(schema.current, settings.cluster_name),
+      health: () => health,
+      registry,
+      maxBodyBytes: settings.http_max_body_bytes,
+      defaultConsistency: settings.default_consistency,
+      admin: {
+        flush: async (keyspace, table) => {
+          for (const t of tablesIn(keyspace, table)) await engine.table(t.id)?.flush();
+        },
+        compact: async (keyspace, table) => {
+          for (const t of tablesIn(keyspace, table)) await engine.table(t.id)?.compact({ major: true });
+        },
+        drain: async () => {
+          for (const t of tablesIn()) await engine.table(t.id)?.flush();
+        },
+      },
+      logger,
+    });
+    await app.listen({ host: settings.http_address, port: settings.http_port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : settings.http_port;
+    const httpUrl = `http://${settings.http_address.includes(':') ? `[${settings.http_address}]` : settings.http_address}:${port}`;
+    health = 'serving';
+    logger.info({ http: httpUrl, dataDir: path.resolve(settings.data_dir), schemaVersion: schema.current.version }, 'node serving');
+    let stopping: Promise<void> | null = null;
+    return {
+      httpUrl,
+      processor,
+      stop: () => {
+        stopping ??= (async () => {
+          health = 'draining';
+          await app.close();
+          await engine.close({ flush: true });
+          logger.info('node stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await engine.close({ flush: false });
+    throw err;
+  }
+}
