@@ -13,6 +13,10 @@ const BENCHMARKS = {
     module: './storage.mjs',
     summary: 'single-node storage engine: ingest, point reads with 1/4/16 SSTables, compaction, vs better-sqlite3 and classic-level',
   },
+  http: {
+    module: './http.mjs',
+    summary: 'one node over HTTP: prepared INSERT and SELECT-by-key through /v1/cql at concurrency 64, vs a bare fastify JSON route',
+  },
 };
 
 function listing() {

@@ -18,7 +18,14 @@ import { createMetricsRegistry } from './metrics/registry.js';
 import { registerStorageMetrics } from './metrics/storage-metrics.js';
 import type { Clock } from './runtime/clock.js';
 import type { Random } from './runtime/random.js';
-import { systemClock, systemRandom } from './runtime/system.js';
+import { systemClock, systemRandom, systemScheduler } from './runtime/system.js';
+import { nowSeconds } from './runtime/clock.js';
+import { ClusterService, type SchemaExchange } from './cluster/cluster-service.js';
+import { registerClusterMetrics } from './metrics/cluster-metrics.js';
+import { GenerationStore } from './cluster/gossip/generation-store.js';
+import { loadOrCreateLocalState } from './cluster/local-state.js';
+import { MessagingService, messagingOptionsFromSettings } from './messaging/messaging-service.js';
+import { decodeSchema, encodeSchema, exportSchema, importSchema } from './schema/schema-sync.js';
 import { keyspaceCql, replicationMap, tableCql } from './schema/describe.js';
 import type { Schema } from './schema/schema.js';
 import { SchemaManager } from './schema/schema-manager.js';
@@ -93,38 +100,81 @@ export async function openLocalDatabase(settings: Settings, logger: Logger, deps
 }
 
 export async function startNode(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<NodeHandle> {
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? systemRandom;
   let health: Health = 'starting';
-  const { engine, schema, processor } = await openLocalDatabase(settings, logger, deps);
+  const dataDir = path.resolve(settings.data_dir);
+  const { engine, schema, processor } = await openLocalDatabase(settings, logger, { clock, random });
+  const local = loadOrCreateLocalState(dataDir, settings.num_tokens, random);
+  const generation = new GenerationStore(path.join(dataDir, 'system', 'generation')).nextAndPersist(nowSeconds(clock));
+  const messaging = new MessagingService(messagingOptionsFromSettings(settings, { hostId: local.hostId, scheduler: systemScheduler, logger, random }));
+  let cluster: ClusterService | null = null;
   try {
     const registry = createMetricsRegistry();
     registerStorageMetrics(registry, engine);
     const tablesIn = (keyspace?: string, table?: string) => [...schema.current.tables()].filter((t) => (keyspace === undefined || t.keyspace === keyspace) && (table === undefined || t.name === table));
-    const app = buildHttpApp({
-      cql: processor,
-      describeSchema: () => describeSchema(schema.current, settings.cluster_name),
-      health: () => health,
-      registry,
-      maxBodyBytes: settings.http_max_body_bytes,
-      defaultConsistency: settings.default_consistency,
-      admin: {
-        flush: async (keyspace, table) => {
-          for (const t of tablesIn(keyspace, table)) await engine.table(t.id)?.flush();
+    const app = buildHttpApp(
+      {
+        cql: processor,
+        describeSchema: () => describeSchema(schema.current, settings.cluster_name),
+        health: () => health,
+        registry,
+        maxBodyBytes: settings.http_max_body_bytes,
+        defaultConsistency: settings.default_consistency,
+        admin: {
+          flush: async (keyspace, table) => {
+            for (const t of tablesIn(keyspace, table)) await engine.table(t.id)?.flush();
+          },
+          compact: async (keyspace, table) => {
+            for (const t of tablesIn(keyspace, table)) await engine.table(t.id)?.compact({ major: true });
+          },
+          drain: async () => {
+            for (const t of tablesIn()) await engine.table(t.id)?.flush();
+          },
         },
-        compact: async (keyspace, table) => {
-          for (const t of tablesIn(keyspace, table)) await engine.table(t.id)?.compact({ major: true });
+        cluster: {
+          status: () => cluster!.status(),
+          gossip: () => cluster!.gossipInfo(),
         },
-        drain: async () => {
-          for (const t of tablesIn()) await engine.table(t.id)?.flush();
-        },
+        logger,
       },
-      logger,
-    });
+      { maxInflightRequests: settings.max_inflight_requests },
+    );
     await app.listen({ host: settings.http_address, port: settings.http_port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : settings.http_port;
     const httpUrl = `http://${settings.http_address.includes(':') ? `[${settings.http_address}]` : settings.http_address}:${port}`;
+
+    await messaging.start();
+    const schemaExchange: SchemaExchange = {
+      version: () => schema.current.version,
+      export: () => encodeSchema(exportSchema(engine)),
+      import: async (bytes) => {
+        const updates = decodeSchema(bytes);
+        await schema.change(() => importSchema(engine, updates));
+        return schema.current.version;
+      },
+    };
+    const service = new ClusterService({
+      settings,
+      hostId: local.hostId,
+      tokens: local.tokens,
+      generation,
+      httpUrl,
+      messaging,
+      schema: schemaExchange,
+      loadBytes: () => engine.tableStats().reduce((n, t) => n + t.sstableBytes, 0) + engine.commitLogStats().bytesOnDisk,
+      clock,
+      scheduler: systemScheduler,
+      random,
+      logger,
+    });
+    cluster = service;
+    schema.onChange((s) => service.schemaChanged(s.version));
+    registerClusterMetrics(registry, service, messaging);
+    service.start();
     health = 'serving';
-    logger.info({ http: httpUrl, dataDir: path.resolve(settings.data_dir), schemaVersion: schema.current.version }, 'node serving');
+    logger.info({ http: httpUrl, internode: service.self, hostId: local.hostId, generation, dataDir, schemaVersion: schema.current.version }, 'node serving');
     let stopping: Promise<void> | null = null;
     return {
       httpUrl,
@@ -132,7 +182,9 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       stop: () => {
         stopping ??= (async () => {
           health = 'draining';
+          await service.stop();
           await app.close();
+          await messaging.stop();
           await engine.close({ flush: true });
           logger.info('node stopped');
         })();
@@ -140,6 +192,8 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       },
     };
   } catch (err) {
+    await cluster?.stop();
+    if (messaging.isRunning) await messaging.stop();
     await engine.close({ flush: false });
     throw err;
   }

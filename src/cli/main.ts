@@ -7,6 +7,10 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { describeSettings } from '../config/load-config.js';
 import { dumpSstable } from './sstable-dump.js';
+import { registerServerCommand } from './server-command.js';
+import { registerCqlCommand } from './cql-shell/command.js';
+import { registerClusterCommand } from './cluster/cluster-command.js';
+import { UsageError } from './usage-error.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -40,6 +44,11 @@ function buildProgram(): Command {
       dumpSstable(file, (line) => process.stdout.write(`${line}\n`), opts.limit);
     });
 
+  registerCqlCommand(program);
+
+  registerServerCommand(program);
+  registerClusterCommand(program);
+
   return program;
 }
 
@@ -57,6 +66,6 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     process.stderr.write(`${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   }
 }

@@ -29,7 +29,10 @@ function changed(change: SchemaChangeResult['change'], keyspace: string, table: 
 const VOID: VoidResult = { kind: 'void', warnings: [], trace: null };
 
 function checkName(name: string, what: 'Keyspace' | 'Table'): void {
-  if (!NAME_PATTERN.test(name)) throw new InvalidRequest(`${what} name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got '${name}')`);
+  if (NAME_PATTERN.test(name)) return;
+  // Cassandra's wording: CreateKeyspaceStatement (InvalidRequest) and TableMetadata.validate (ConfigurationError).
+  if (what === 'Keyspace') throw new InvalidRequest(`Keyspace name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got '${name}')`);
+  throw new ConfigurationError(`Table name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got "${name}")`);
 }
 
 function checkUserKeyspace(name: string): void {
@@ -55,7 +58,7 @@ export async function executeSchemaStatement(s: SchemaStatement, ctx: ExecutionC
       return schemaManager.change(async (schema, store) => {
         checkUserKeyspace(s.keyspace);
         const ks = schema.keyspace(s.keyspace);
-        if (ks === undefined) throw new ConfigurationError(`Keyspace ${s.keyspace} doesn't exist`);
+        if (ks === undefined) throw new InvalidRequest(`Keyspace '${s.keyspace}' doesn't exist`);
         const o = parseKeyspaceOptions(s.properties, s.keyspace);
         await store.saveKeyspace({ ...ks, replication: o.replication ?? ks.replication, durableWrites: o.durableWrites ?? ks.durableWrites }, ctx.clock.nowMicros());
         return changed('UPDATED', s.keyspace);
@@ -65,7 +68,7 @@ export async function executeSchemaStatement(s: SchemaStatement, ctx: ExecutionC
         checkUserKeyspace(s.keyspace);
         if (schema.keyspace(s.keyspace) === undefined) {
           if (s.ifExists) return VOID;
-          throw new ConfigurationError(`Cannot drop non existing keyspace '${s.keyspace}'.`);
+          throw new InvalidRequest(`Keyspace '${s.keyspace}' doesn't exist`);
         }
         await store.dropKeyspace(s.keyspace, ctx.clock.nowMicros());
         return changed('DROPPED', s.keyspace);
@@ -110,58 +113,95 @@ function columnType(d: ColumnDefinition): CqlType {
   return t;
 }
 
-/** Builds a table's metadata from CREATE TABLE, with Cassandra's checks. */
-export function tableFromStatement(s: CreateTable, keyspace: string, id: string): TableMetadata {
-  checkName(s.table.name, 'Table');
-  const defs = new Map<string, ColumnDefinition>();
+/** How CREATE TABLE names the table in its errors: as written, keyspace included if given. */
+function writtenName(s: CreateTable): string {
+  return s.table.keyspace === null ? s.table.name : `${s.table.keyspace}.${s.table.name}`;
+}
+
+/** Builds a table's metadata from CREATE TABLE, with Cassandra's checks, in Cassandra's order. */
+/** The statement-level checks of CREATE TABLE (Cassandra's `Raw`): columns, PRIMARY KEY, order. */
+function primaryKeyOf(s: CreateTable): { partition: readonly string[]; clustering: readonly string[] } {
+  const defs = new Set<string>();
   for (const d of s.columns) {
-    if (defs.has(d.name)) throw new InvalidRequest(`Multiple definition of identifier ${d.name}`);
-    defs.set(d.name, d);
+    if (defs.has(d.name)) throw new InvalidRequest(`Duplicate column '${d.name}' declaration for table '${writtenName(s)}'`);
+    defs.add(d.name);
   }
   const inline = s.columns.filter((d) => d.primaryKey);
-  if (inline.length + (s.primaryKey === null ? 0 : 1) > 1) throw new InvalidRequest('Multiple PRIMARY KEYs specified (exactly one required)');
+  if (inline.length + (s.primaryKey === null ? 0 : 1) > 1) throw new InvalidRequest(`Multiple PRIMARY KEY specified for table '${writtenName(s)}' (exactly one required)`);
+  const seenOrder = new Set<string>();
+  for (const o of s.clusteringOrder) {
+    if (seenOrder.has(o.column)) throw new InvalidRequest(`Duplicate column '${o.column}' in CLUSTERING ORDER BY clause for table '${writtenName(s)}'`);
+    seenOrder.add(o.column);
+  }
   const key = s.primaryKey ?? (inline.length === 1 ? { partition: [inline[0]!.name], clustering: [] } : null);
-  if (key === null) throw new InvalidRequest('No PRIMARY KEY specifed (exactly one required)');
+  if (key === null) throw new InvalidRequest(`No PRIMARY KEY specifed for table '${writtenName(s)}' (exactly one required)`);
+  return key;
+}
+
+/** Builds a table's metadata from CREATE TABLE, with Cassandra's checks, in Cassandra's order. */
+export function tableFromStatement(s: CreateTable, keyspace: string, id: string): TableMetadata {
+  const table = s.table.name;
+  const key = primaryKeyOf(s);
+  const defs = new Map(s.columns.map((d) => [d.name, d]));
+  checkName(table, 'Table');
+  const params = parseTableParams(s.properties, DEFAULT_TABLE_PARAMS);
+  const types = new Map<string, CqlType>();
+  for (const d of s.columns) types.set(d.name, typeFromExpr(d.type));
   const seen = new Set<string>();
   for (const name of [...key.partition, ...key.clustering]) {
-    if (!defs.has(name)) throw new InvalidRequest(`Unknown definition ${name} referenced in PRIMARY KEY`);
-    if (seen.has(name)) throw new InvalidRequest(`Column ${name} appears more than once in PRIMARY KEY`);
+    const type = types.get(name);
+    if (type === undefined) throw new InvalidRequest(`Unknown column '${name}' referenced in PRIMARY KEY for table '${table}'`);
+    if (seen.has(name)) throw new InvalidRequest(`Duplicate column '${name}' in PRIMARY KEY clause for table '${table}'`);
     seen.add(name);
+    if (type.kind !== 'native') throw new InvalidRequest(`Invalid non-frozen collection type ${formatType(type)} for PRIMARY KEY column '${name}'`);
+    if (type.name === 'counter') throw new InvalidRequest(`counter type is not supported for PRIMARY KEY column '${name}'`);
+    if (defs.get(name)!.isStatic) throw new InvalidRequest(`Static column '${name}' cannot be part of the PRIMARY KEY`);
   }
-  const order = new Map<string, boolean>();
-  s.clusteringOrder.forEach((o, i) => {
-    if (!key.clustering.includes(o.column)) throw new InvalidRequest(`Only clustering key columns can be defined in CLUSTERING ORDER directive: ${o.column}`);
-    if (key.clustering[i] !== o.column) throw new InvalidRequest('The order of columns in the CLUSTERING ORDER directive must match that of the clustering columns');
-    order.set(o.column, o.order === 'DESC');
-  });
+  checkClusteringOrder(s, key.clustering);
+  const statics = s.columns.filter((d) => d.isStatic);
+  if (statics.length > 0) {
+    if (key.clustering.length === 0) throw new InvalidRequest('Static columns are only useful (and thus allowed) if the table has at least one clustering column');
+    throw new InvalidRequest(`static columns are not supported (column ${statics[0]!.name})`);
+  }
+  const order = new Map(s.clusteringOrder.map((o) => [o.column, o.order === 'DESC']));
   const columns: ColumnMetadata[] = s.columns.map((d) => {
-    const type = columnType(d);
+    const type = types.get(d.name)!;
     const pkIndex = key.partition.indexOf(d.name);
     const ckIndex = key.clustering.indexOf(d.name);
-    if ((pkIndex >= 0 || ckIndex >= 0) && type.kind !== 'native') throw new InvalidRequest(`Invalid non-frozen collection type for PRIMARY KEY component ${d.name}`);
-    if (d.isStatic) {
-      if (key.clustering.length === 0) throw new InvalidRequest('Static columns are only useful (and thus allowed) if the table has at least one clustering column');
-      if (pkIndex >= 0 || ckIndex >= 0) throw new InvalidRequest(`Static column ${d.name} cannot be part of the PRIMARY KEY`);
-      throw new InvalidRequest(`static columns are not supported (column ${d.name})`);
-    }
     if (pkIndex >= 0) return { name: d.name, type, kind: 'partition_key', position: pkIndex, descending: false };
     if (ckIndex >= 0) return { name: d.name, type, kind: 'clustering', position: ckIndex, descending: order.get(d.name) ?? false };
+    if (type.kind === 'native' && type.name === 'counter') throw new InvalidRequest(`counter columns are not supported (column ${d.name})`);
     return { name: d.name, type, kind: 'regular', position: -1, descending: false };
   });
-  const params = parseTableParams(s.properties, DEFAULT_TABLE_PARAMS);
-  return { keyspace, name: s.table.name, id, columns: orderColumns(columns), params, droppedColumns: {} };
+  return { keyspace, name: table, id, columns: orderColumns(columns), params, droppedColumns: {} };
+}
+
+/** CLUSTERING ORDER must name clustering columns, in their order, from the first one on. */
+function checkClusteringOrder(s: CreateTable, clustering: readonly string[]): void {
+  if (s.clusteringOrder.length > clustering.length) throw new InvalidRequest('Only clustering columns can be defined in CLUSTERING ORDER directive');
+  const named = new Set(s.clusteringOrder.map((o) => o.column));
+  s.clusteringOrder.forEach((o, i) => {
+    const expected = clustering[i]!;
+    if (o.column === expected) return;
+    if (named.has(expected)) throw new InvalidRequest(`The order of columns in the CLUSTERING ORDER directive must match that of the clustering columns (${expected} must appear before ${o.column})`);
+    throw new InvalidRequest(`Missing CLUSTERING ORDER for column ${expected}`);
+  });
 }
 
 function createTable(s: CreateTable, ctx: ExecutionContext, schemaManager: SchemaManager): Promise<CqlResult> {
   const keyspace = keyspaceOf(s.table, ctx.keyspace);
   checkUserKeyspace(keyspace);
-  const table = tableFromStatement(s, keyspace, makeRandomUuid(ctx.random.nextBytes(16)));
+  primaryKeyOf(s);
+  const id = makeRandomUuid(ctx.random.nextBytes(16));
   return schemaManager.change(async (schema, store) => {
-    if (schema.keyspace(keyspace) === undefined) throw new InvalidRequest(`Cannot add table '${s.table.name}' to non existing keyspace '${keyspace}'.`);
+    // As in Cassandra, existence is checked before the definition: IF NOT EXISTS on an
+    // existing table succeeds whatever the new definition says.
+    if (schema.keyspace(keyspace) === undefined) throw new InvalidRequest(`Keyspace '${keyspace}' doesn't exist`);
     if (schema.table(keyspace, s.table.name) !== undefined) {
       if (s.ifNotExists) return VOID;
       throw new AlreadyExists(keyspace, s.table.name);
     }
+    const table = tableFromStatement(s, keyspace, id);
     await store.saveTable(table, ctx.clock.nowMicros());
     return changed('CREATED', keyspace, s.table.name);
   });
@@ -169,25 +209,31 @@ function createTable(s: CreateTable, ctx: ExecutionContext, schemaManager: Schem
 
 function alterTable(s: AlterTable, ctx: ExecutionContext, schemaManager: SchemaManager): Promise<CqlResult> {
   return schemaManager.change(async (schema, store) => {
-    const { table } = resolveTable(schema, s.table, ctx.keyspace);
-    checkUserKeyspace(table.keyspace);
+    const keyspace = keyspaceOf(s.table, ctx.keyspace);
+    checkUserKeyspace(keyspace);
+    const table = schema.table(keyspace, s.table.name);
+    if (table === undefined) throw new InvalidRequest(`Table '${keyspace}.${s.table.name}' doesn't exist`);
     const now = ctx.clock.nowMicros();
     let next: TableMetadata;
     const a = s.action;
     switch (a.kind) {
       case 'add': {
+        const names = new Set(table.columns.map((c) => c.name));
         const added = a.columns.map((d): ColumnMetadata => {
-          if (table.columns.some((c) => c.name === d.name)) throw new InvalidRequest(`Invalid column name ${d.name} because it conflicts with an existing column`);
-          if (d.isStatic) throw new InvalidRequest(`static columns are not supported (column ${d.name})`);
+          if (names.has(d.name)) throw new InvalidRequest(`Column with name '${d.name}' already exists`);
+          names.add(d.name);
           if (d.primaryKey) throw new InvalidRequest(`Cannot add a PRIMARY KEY column ${d.name}`);
           const type = columnType(d);
+          if (d.isStatic) {
+            if (!table.columns.some((c) => c.kind === 'clustering')) throw new InvalidRequest('Static columns are only useful (and thus allowed) if the table has at least one clustering column');
+            throw new InvalidRequest(`static columns are not supported (column ${d.name})`);
+          }
           const dropped = table.droppedColumns[d.name];
           if (dropped !== undefined && formatType(dropped.type) !== formatType(type)) {
             throw new InvalidRequest(`Cannot re-add previously dropped column '${d.name}' of type ${formatType(type)}, incompatible with previous type ${formatType(dropped.type)}`);
           }
           return { name: d.name, type, kind: 'regular', position: -1, descending: false };
         });
-        if (new Set(added.map((c) => c.name)).size !== added.length) throw new InvalidRequest('Multiple definition of identifier in ALTER TABLE ADD');
         next = { ...table, columns: orderColumns([...table.columns, ...added]) };
         break;
       }
@@ -195,8 +241,8 @@ function alterTable(s: AlterTable, ctx: ExecutionContext, schemaManager: SchemaM
         const dropped = { ...table.droppedColumns };
         for (const name of a.columns) {
           const c = table.columns.find((x) => x.name === name);
-          if (c === undefined) throw new InvalidRequest(`Column ${name} was not found in table ${table.name}`);
-          if (c.kind === 'partition_key' || c.kind === 'clustering') throw new InvalidRequest(`Cannot drop PRIMARY KEY part ${name}`);
+          if (c === undefined) throw new InvalidRequest(`Column ${name} was not found in table '${table.keyspace}.${table.name}'`);
+          if (c.kind === 'partition_key' || c.kind === 'clustering') throw new InvalidRequest(`Cannot drop PRIMARY KEY column ${name}`);
           dropped[name] = { type: c.type, droppedAtMicros: now };
         }
         next = { ...table, columns: table.columns.filter((c) => !a.columns.includes(c.name)), droppedColumns: dropped };

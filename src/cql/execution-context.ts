@@ -37,8 +37,9 @@ export function keyspaceOf(name: QualifiedName | string | null, sessionKeyspace:
 
 export function resolveTable(schema: Schema, name: QualifiedName, sessionKeyspace: string | null): ResolvedTable {
   const ks = keyspaceOf(name, sessionKeyspace);
-  if (schema.keyspace(ks) === undefined) throw new InvalidRequest(`Keyspace ${ks} does not exist`);
+  // Cassandra 4.1+'s wording (Schema.validateTable).
+  if (schema.keyspace(ks) === undefined) throw new InvalidRequest(`keyspace ${ks} does not exist`);
   const table = schema.table(ks, name.name);
-  if (table === undefined) throw new InvalidRequest(`unconfigured table ${name.name}`);
+  if (table === undefined) throw new InvalidRequest(`table ${name.name} does not exist`);
   return { table, layout: schema.layout(table) };
 }

@@ -15,6 +15,7 @@ import { InvalidRequest } from '../errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import type { CqlType, CqlValue } from '../schema/cql-type.js';
+import type { ListPositionClock } from './row-codec.js';
 import { makeRandomUuid, makeTimeUuid, maxTimeUuid, minTimeUuid, timeUuidUnixMs } from '../schema/timeuuid.js';
 
 const MS_PER_DAY = 86_400_000;
@@ -49,6 +50,8 @@ export interface FunctionContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly timeUuids: TimeUuidGenerator;
+  /** List element positions (not a CQL function, but per-node state of the same kind). */
+  readonly listPositions: ListPositionClock;
 }
 
 interface CqlFunction {

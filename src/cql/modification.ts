@@ -124,7 +124,7 @@ function prepareInsert(s: Insert, table: TableMetadata, layout: TableLayout): Mo
       const ck = layout.clustering.map((c, i) => keyValue(c, evaluateTerm(ckTerms[i]!, c.type, c.name, ctx)));
       const row = out.builder(table, pk).row(encodeClusteringOf(layout, ck));
       row.markLive(stamp);
-      const lists = new ListPaths(stamp.ts, (n) => ctx.random.nextBytes(n));
+      const lists = new ListPaths(ctx.functions.listPositions, (n) => ctx.random.nextBytes(n));
       for (const { column, term } of regular) {
         const value = evaluateTerm(term, column.type, column.name, ctx);
         if (column.type.kind === 'native') row.setSimple(column, value, stamp);
@@ -162,7 +162,7 @@ function prepareInsertJson(s: InsertJson, table: TableMetadata, layout: TableLay
       const ck = layout.clustering.map((c) => keyValue(c, valueFromJson(c.type, values.get(c.name), c.name)));
       const row = out.builder(table, pk).row(encodeClusteringOf(layout, ck));
       row.markLive(stamp);
-      const lists = new ListPaths(stamp.ts, (n) => ctx.random.nextBytes(n));
+      const lists = new ListPaths(ctx.functions.listPositions, (n) => ctx.random.nextBytes(n));
       for (const c of layout.regular) {
         if (!values.has(c.name) && s.defaultUnset) continue;
         const value = values.has(c.name) ? valueFromJson(c.type, values.get(c.name) ?? null, c.name) : null;
@@ -211,7 +211,7 @@ function prepareUpdate(assignments: readonly Assignment[], where: Parameters<typ
     async collect(ctx, out, batchTimestamp) {
       const stamp = stampOf(using, table, ctx, batchTimestamp, true);
       const bound = bindWhere(plan, layout, ctx);
-      const lists = new ListPaths(stamp.ts, (n) => ctx.random.nextBytes(n));
+      const lists = new ListPaths(ctx.functions.listPositions, (n) => ctx.random.nextBytes(n));
       for (const pkValues of bound.partitionKeys!) {
         const pk = partitionKeyOf(layout, pkValues.map((v, i) => keyValue(layout.partitionKey[i]!, v)));
         const builder = out.builder(table, pk);

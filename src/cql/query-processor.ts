@@ -18,6 +18,7 @@ import type { ExecutionContext } from './execution-context.js';
 import { TimeUuidGenerator, type FunctionContext } from './functions.js';
 import { prepareModification, UpdateCollector, type ModificationPlan } from './modification.js';
 import { parse } from './parser.js';
+import { ListPositionClock } from './row-codec.js';
 import { isConsistencyLevel, type ConsistencyLevel, type CqlExecutor, type CqlRequest, type CqlResult } from './request.js';
 import { prepareSelect, type SelectPlan } from './select.js';
 import { Bindings } from './terms.js';
@@ -49,7 +50,12 @@ export class QueryProcessor implements CqlExecutor {
   private readonly functions: FunctionContext;
 
   constructor(private readonly options: QueryProcessorOptions) {
-    this.functions = { clock: options.clock, random: options.random, timeUuids: new TimeUuidGenerator(options.clock, options.random) };
+    this.functions = {
+      clock: options.clock,
+      random: options.random,
+      timeUuids: new TimeUuidGenerator(options.clock, options.random),
+      listPositions: new ListPositionClock(options.clock),
+    };
   }
 
   /** Number of cached statements (for metrics and tests). */

@@ -8,12 +8,13 @@
  * - A simple column is one cell; its value is the Cassandra serialization.
  * - A non-frozen collection is one cell per element: a set element's path is the element's
  *   comparable encoding (empty value); a map entry's path is the key's encoding; a list
- *   element's path is a 12-byte position key (8 bytes of order, 4 random bytes so two writers
- *   appending in the same microsecond do not collide). Replacing a whole collection writes a
+ *   element's path is a 12-byte position key (8 bytes of order from the node's list-position
+ *   clock, 4 random bytes so two writers appending in the same microsecond do not collide). Replacing a whole collection writes a
  *   collection tombstone at ts-1 first, as Cassandra does, so the new elements (at ts) survive it.
  * - INSERT writes a row marker (liveness), UPDATE does not: a row updated and then with all its
  *   cells deleted disappears, an inserted one stays with nulls.
  */
+import type { Clock } from '../runtime/clock.js';
 import type { CqlType, CqlValue } from '../schema/cql-type.js';
 import { decodeCellPath, decodeClustering, encodeCellPath, encodeClustering } from '../schema/comparable.js';
 import type { ColumnMetadata, TableLayout, TableMetadata } from '../schema/schema.js';
@@ -154,18 +155,44 @@ export interface ListPathSource {
   next(count: number, prepend: boolean): Buffer[];
 }
 
+/**
+ * The node's list-position counter, like the time UUIDs Cassandra uses as list cell paths: it
+ * follows the clock (µs × 1000) but never repeats or goes back, so elements appended by later
+ * statements sort after earlier ones whatever write timestamps the statements carry (USING
+ * TIMESTAMP may repeat or go backwards; list order is the order of execution on this node).
+ */
+export class ListPositionClock {
+  private last = 0n;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Reserves `count` consecutive positions and returns the first. */
+  reserve(count: number): bigint {
+    const base = BigInt(this.clock.nowMicros()) * 1000n;
+    const first = base > this.last ? base : this.last + 1n;
+    this.last = first + BigInt(Math.max(count, 1)) - 1n;
+    return first;
+  }
+}
+
+/**
+ * Cell paths for the list elements of one statement: 8 bytes of signed position (sign bit
+ * flipped, so byte order is numeric order), then 4 random bytes so that two nodes appending
+ * at the same instant do not write the same path.
+ */
 export class ListPaths implements ListPathSource {
   constructor(
-    private readonly ts: number,
+    private readonly positions: ListPositionClock,
     private readonly randomBytes: (n: number) => Buffer,
   ) {}
 
   next(count: number, prepend: boolean): Buffer[] {
-    const base = BigInt(this.ts) * 1000n;
+    const base = this.positions.reserve(count);
     const salt = this.randomBytes(4);
     const out: Buffer[] = [];
     for (let i = 0; i < count; i++) {
-      const order = prepend ? -base - BigInt(count - i) : base + BigInt(i);
+      // Prepends mirror appends below zero: a later prepend gets more negative positions.
+      const order = prepend ? -(base + BigInt(count)) + BigInt(i) : base + BigInt(i);
       const b = Buffer.alloc(12);
       b.writeBigUInt64BE(BigInt.asUintN(64, order) ^ (1n << 63n), 0);
       salt.copy(b, 8);

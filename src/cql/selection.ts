@@ -83,7 +83,7 @@ function selectorOutput(s: Selector, layout: TableLayout, reads: ColumnMetadata[
       const c = column(layout, s.column);
       const fn = s.kind === 'writetime' ? 'writeTime' : 'ttl';
       if (layout.isPrimaryKey(c)) throw new InvalidRequest(`Cannot use selection function ${fn} on PRIMARY KEY part ${c.name}`);
-      if (c.type.kind !== 'native') throw new InvalidRequest(`Cannot use selection function ${fn} on non-frozen ${c.type.kind} ${c.name}`);
+      if (c.type.kind !== 'native') throw new InvalidRequest(`Cannot use selection function ${fn} on non-frozen collection ${c.name}`);
       reads.push(c);
       if (s.kind === 'writetime') return { name: `writetime(${c.name})`, type: BIGINT, value: (r) => toBigInt(r.row.writetimes.get(c.name)) };
       return { name: `ttl(${c.name})`, type: INT, value: (r) => r.row.ttls.get(c.name) ?? null };

@@ -59,7 +59,7 @@ export function evaluateTerm(term: Term, type: CqlType, column: string, ctx: Ter
       return value;
     }
     case 'list':
-      if (type.kind !== 'list' && type.kind !== 'set') throw invalidLiteral('list', column, type);
+      if (type.kind !== 'list') throw invalidLiteral('list', column, type);
       return normalise(type, term.elements.map((e) => evaluateElement(e, type.element, column, ctx)));
     case 'set':
       if (type.kind !== 'set') throw invalidLiteral('set', column, type);
@@ -75,6 +75,35 @@ export function evaluateTerm(term: Term, type: CqlType, column: string, ctx: Ter
       throw new InvalidRequest(`Invalid tuple literal for ${column} of type ${formatType(type)}`);
     default:
       return valueFromConstant(type, term, column);
+  }
+}
+
+/** A term as CQL text, for error messages (Cassandra's `Term.Raw.getText`). */
+export function termText(term: Term): string {
+  switch (term.kind) {
+    case 'string':
+      return `'${term.value.replaceAll("'", "''")}'`;
+    case 'integer':
+    case 'float':
+    case 'uuid':
+    case 'hex':
+      return term.text;
+    case 'boolean':
+      return String(term.value);
+    case 'null':
+      return 'null';
+    case 'bind':
+      return term.name === null ? '?' : `:${term.name}`;
+    case 'list':
+      return `[${term.elements.map(termText).join(', ')}]`;
+    case 'set':
+      return `{${term.elements.map(termText).join(', ')}}`;
+    case 'map':
+      return `{${term.entries.map((e) => `${termText(e.key)}: ${termText(e.value)}`).join(', ')}}`;
+    case 'tuple':
+      return `(${term.elements.map(termText).join(', ')})`;
+    case 'function':
+      return `${term.name}(${term.args.map(termText).join(', ')})`;
   }
 }
 

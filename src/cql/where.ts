@@ -23,7 +23,7 @@ import type { ColumnMetadata, TableLayout } from '../schema/schema.js';
 import { compareValues } from '../schema/values.js';
 import type { ClusteringBound } from '../storage/data/types.js';
 import { clusteringSpecs } from './row-codec.js';
-import { evaluateTerm, type TermContext } from './terms.js';
+import { evaluateTerm, termText, type TermContext } from './terms.js';
 
 export const MAX_KEY_COMBINATIONS = 1000;
 
@@ -108,7 +108,7 @@ export function planWhere(relations: readonly Relation[], layout: TableLayout, m
       continue;
     }
     const c = columnOf(r.column);
-    if (r.kind === 'compare' && r.op === '!=') throw new InvalidRequest(`Unsupported "!=" relation: ${r.column} != …`);
+    if (r.kind === 'compare' && r.op === '!=') throw new InvalidRequest(`Unsupported "!=" relation: ${r.column} != ${termText(r.value)}`);
     const list = byColumn.get(c.name) ?? [];
     list.push(r);
     byColumn.set(c.name, list);

@@ -1,8 +1,10 @@
 /**
- * The real clock and scheduler: the one module allowed to touch `Date.now`, `setTimeout`
- * and `setImmediate` (see test/tidy.test.ts).
+ * The real clock, scheduler and randomness: the one module allowed to touch `Date.now`,
+ * `setTimeout`, `setImmediate` and ambient randomness (see test/tidy.test.ts).
  */
+import { randomFillSync } from 'node:crypto';
 import type { Cancellable, Clock, Scheduler } from './clock.js';
+import { Uint32Random, type Random } from './random.js';
 
 export class SystemClock implements Clock {
   private lastMicros = 0;
@@ -32,3 +34,22 @@ export class SystemScheduler implements Scheduler {
 
 export const systemClock: Clock = new SystemClock();
 export const systemScheduler: Scheduler = new SystemScheduler();
+
+/**
+ * Randomness from the operating system's CSPRNG (`node:crypto`), drawn 4 KiB at a time so a
+ * gossip round's few picks do not each cost a system call.
+ */
+export class SystemRandom extends Uint32Random {
+  private readonly pool = new Uint32Array(1024);
+  private next = this.pool.length;
+
+  nextUint32(): number {
+    if (this.next === this.pool.length) {
+      randomFillSync(this.pool);
+      this.next = 0;
+    }
+    return this.pool[this.next++] as number;
+  }
+}
+
+export const systemRandom: Random = new SystemRandom();

@@ -11,6 +11,8 @@ import { ConfigurationError } from '../errors.js';
 import type { CompactionParams, Replication, TableParams } from './schema.js';
 
 const MAX_REPLICATION_FACTOR = 32;
+/** SSTables one compaction may merge at most (Cassandra has no cap; a merge's fan-in needs one). */
+const MAX_COMPACTION_THRESHOLD = 1024;
 /** Cassandra's cap on default_time_to_live and on TTLs: 20 years. */
 export const MAX_TTL_SECONDS = 20 * 365 * 24 * 3600;
 
@@ -87,17 +89,26 @@ function asString(v: OptionValue, name: string): string {
   return v;
 }
 
-function asInteger(v: OptionValue, name: string, min: number, max: number): number {
+/** An int32 option, as Cassandra's `PropertyDefinitions.getInt` reads it. */
+function asInteger(v: OptionValue, name: string): number {
   const s = asString(v, name);
-  if (!/^-?\d+$/.test(s)) throw new ConfigurationError(`Invalid value for property '${name}': ${s} is not an integer`);
-  const n = Number(s);
-  if (n < min) throw new ConfigurationError(`${name} must be greater than or equal to ${min}, but was ${s}`);
-  if (n > max) throw new ConfigurationError(`${name} must be less than or equal to ${max}, but was ${s}`);
+  const n = /^-?\d{1,10}$/.test(s.trim()) ? Number(s.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < -(2 ** 31) || n > 2 ** 31 - 1) throw new ConfigurationError(`Invalid integer value ${s} for '${name}'`);
   return n;
 }
 
+/** A table option with Cassandra's range check and wording (`TableParams.validate`). */
+function boundedOption(v: OptionValue, name: string, max: number): number {
+  const n = asInteger(v, name);
+  if (n < 0) throw new ConfigurationError(`${name} must be greater than or equal to 0 (got ${n})`);
+  if (n > max) throw new ConfigurationError(`${name} must be less than or equal to ${max} (got ${n})`);
+  return n;
+}
+
+const LOCATOR_PACKAGE = 'org.apache.cassandra.locator.';
+
 function strategyClass(name: string): string {
-  return name.startsWith('org.apache.cassandra.locator.') ? name.slice('org.apache.cassandra.locator.'.length) : name;
+  return name.startsWith(LOCATOR_PACKAGE) ? name.slice(LOCATOR_PACKAGE.length) : name;
 }
 
 function replicationFactor(text: string): number {
@@ -130,7 +141,7 @@ export function parseReplication(options: Map<string, string>, keyspace: string)
       return { class: 'NetworkTopologyStrategy', datacenters };
     }
     default:
-      throw new ConfigurationError(`Unable to find replication strategy class '${cls}'`);
+      throw new ConfigurationError(`Unable to find replication strategy class '${cls.includes('.') ? cls : LOCATOR_PACKAGE + cls}'`);
   }
 }
 
@@ -159,16 +170,25 @@ function parseCompaction(options: Map<string, string>, current: CompactionParams
   const short = cls.startsWith('org.apache.cassandra.db.compaction.') ? cls.slice('org.apache.cassandra.db.compaction.'.length) : cls;
   if (short !== 'SizeTieredCompactionStrategy') throw new ConfigurationError(`Unable to find compaction strategy class '${cls}' (ringtail has SizeTieredCompactionStrategy)`);
   let { enabled, minThreshold, maxThreshold } = current.class === short ? current : DEFAULT_TABLE_PARAMS.compaction;
+  const threshold = (v: string, k: string): number => {
+    if (!/^-?\d{1,10}$/.test(v)) throw new ConfigurationError(`Invalid value ${v} for '${k}' compaction sub-option - must be an integer`);
+    return Number(v);
+  };
   for (const [k, v] of options) {
     if (k === 'class') continue;
     if (k === 'enabled') {
       if (v !== 'true' && v !== 'false') throw new ConfigurationError(`enabled should either be 'true' or 'false', not ${v}`);
       enabled = v === 'true';
-    } else if (k === 'min_threshold') minThreshold = asInteger(v, k, 2, 1024);
-    else if (k === 'max_threshold') maxThreshold = asInteger(v, k, 2, 1024);
+    } else if (k === 'min_threshold') minThreshold = threshold(v, k);
+    else if (k === 'max_threshold') maxThreshold = threshold(v, k);
     else throw new ConfigurationError(`Properties specified [${k}] are not understood by SizeTieredCompactionStrategy`);
   }
-  if (maxThreshold < minThreshold) throw new ConfigurationError(`max_threshold (${maxThreshold}) cannot be smaller than min_threshold (${minThreshold})`);
+  if (minThreshold <= 0 || maxThreshold <= 0) {
+    throw new ConfigurationError("Disabling compaction by setting compaction thresholds to 0 has been removed, set the compaction option 'enabled' to false instead.");
+  }
+  if (minThreshold <= 1) throw new ConfigurationError(`Min compaction threshold cannot be less than 2 (got ${minThreshold})`);
+  if (minThreshold > maxThreshold) throw new ConfigurationError(`Min compaction threshold (got ${minThreshold}) cannot be greater than max compaction threshold (got ${maxThreshold})`);
+  if (maxThreshold > MAX_COMPACTION_THRESHOLD) throw new ConfigurationError(`Max compaction threshold cannot be more than ${MAX_COMPACTION_THRESHOLD} (got ${maxThreshold})`);
   return { class: 'SizeTieredCompactionStrategy', enabled, minThreshold, maxThreshold };
 }
 
@@ -192,10 +212,10 @@ export function parseTableParams(properties: readonly Property[], base: TablePar
         p.comment = asString(value, name);
         break;
       case 'default_time_to_live':
-        p.defaultTimeToLive = asInteger(value, name, 0, MAX_TTL_SECONDS);
+        p.defaultTimeToLive = boundedOption(value, name, MAX_TTL_SECONDS);
         break;
       case 'gc_grace_seconds':
-        p.gcGraceSeconds = asInteger(value, name, 0, 2 ** 31 - 1);
+        p.gcGraceSeconds = boundedOption(value, name, 2 ** 31 - 1);
         break;
       case 'conflict_resolution': {
         const s = asString(value, name).toLowerCase();

@@ -1,0 +1,218 @@
+/**
+ * Local clusters, like ccm (SPEC 2.2): N node processes on this machine, each with its own
+ * config, data directory and log under DIR/nodeK/, described by DIR/cluster.json.
+ *
+ * Node K listens on 127.0.0.K (every 127/8 address is local on Linux) with the default ports,
+ * or, with `--ports auto`, on 127.0.0.1 with free ports. Seeds are the first node of each
+ * datacenter. Nodes are detached processes: the cluster outlives the command that started it,
+ * and every later command finds them by the PIDs in cluster.json.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { loadConfig, packageRoot } from '../../config/load-config.js';
+import type { Settings } from '../../config/settings.js';
+import type { StatusReport } from '../../cluster/status-report.js';
+import { getJson } from '../http-client.js';
+import { UsageError } from '../usage-error.js';
+import { readClusterFile, writeClusterFile, type ClusterFile, type ClusterNode } from './cluster-file.js';
+
+export const CONVERGENCE_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+const POLL_MS = 100;
+export const MAX_LOCAL_NODES = 64;
+
+export interface UpOptions {
+  readonly dir: string;
+  readonly nodes: number;
+  readonly autoPorts: boolean;
+  /** `[['dc1', 3], ['dc2', 2]]`; default one datacenter 'dc1' with every node. */
+  readonly datacenters: ReadonlyArray<readonly [string, number]> | null;
+  readonly overrides: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+export function parseDatacenters(text: string): Array<[string, number]> {
+  return text.split(',').map((part) => {
+    const m = /^([A-Za-z0-9_-]+):(\d+)$/.exec(part.trim());
+    if (m === null || Number(m[2]) < 1) throw new UsageError(`bad --datacenters entry '${part}': expected name:count, e.g. dc1:3,dc2:2`);
+    return [m[1]!, Number(m[2])];
+  });
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function isRunning(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Starts a node process detached, its output appended to DIR/nodeK/node.log. */
+function spawnNode(node: ClusterNode): number {
+  const log = fs.openSync(path.join(path.dirname(node.config), 'node.log'), 'a');
+  const child = spawn(process.execPath, [path.join(packageRoot(), 'bin', 'ringtail'), 'server', '--config', node.config], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${node.name}`);
+  return child.pid;
+}
+
+export async function clusterUp(options: UpOptions): Promise<ClusterFile> {
+  const dir = path.resolve(options.dir);
+  if (fs.existsSync(path.join(dir, 'cluster.json'))) {
+    const existing = readClusterFile(dir);
+    const running = existing.nodes.filter((n) => isRunning(n.pid));
+    if (running.length > 0) throw new Error(`a cluster is already running in ${dir} (${running.map((n) => n.name).join(', ')}): 'ringtail cluster down --dir ${options.dir}' first`);
+  }
+  const datacenters = options.datacenters ?? [['dc1', options.nodes] as const];
+  const total = datacenters.reduce((n, [, k]) => n + k, 0);
+  if (total < 1 || total > MAX_LOCAL_NODES) throw new UsageError(`--nodes must be between 1 and ${MAX_LOCAL_NODES}`);
+  // Validate overrides once, with the same rules a node applies at start-up.
+  const base = loadConfig({ overrides: options.overrides });
+  fs.mkdirSync(dir, { recursive: true });
+
+  const plans: { name: string; address: string; httpPort: number; internodePort: number; datacenter: string }[] = [];
+  let k = 0;
+  for (const [dc, count] of datacenters) {
+    for (let i = 0; i < count; i++) {
+      k++;
+      const address = options.autoPorts ? '127.0.0.1' : `127.0.0.${k}`;
+      const httpPort = options.autoPorts ? await freePort(address) : base.http_port;
+      const internodePort = options.autoPorts ? await freePort(address) : base.internode_port;
+      plans.push({ name: `node${k}`, address, httpPort, internodePort, datacenter: dc });
+    }
+  }
+  const seeds = datacenters.map(([dc]) => plans.find((p) => p.datacenter === dc)!).map((p) => `${p.address}:${p.internodePort}`);
+  const clusterName = base.cluster_name;
+  const nodes: ClusterNode[] = plans.map((p) => {
+    const nodeDir = path.join(dir, p.name);
+    fs.mkdirSync(nodeDir, { recursive: true });
+    const settings: Record<string, unknown> = {
+      ...nodeSettings(base),
+      node_name: p.name,
+      listen_address: p.address,
+      internode_port: p.internodePort,
+      http_address: p.address,
+      http_port: p.httpPort,
+      seeds,
+      data_dir: path.join(nodeDir, 'data'),
+      datacenter: p.datacenter,
+    };
+    const config = path.join(nodeDir, 'node.json');
+    fs.writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);
+    return { name: p.name, host_id: '', address: p.address, http: `http://${p.address}:${p.httpPort}`, internode: `${p.address}:${p.internodePort}`, pid: 0, data_dir: settings.data_dir as string, config, datacenter: p.datacenter, rack: base.rack };
+  });
+  const cluster: ClusterFile = { name: clusterName, nodes };
+  for (const node of nodes) {
+    node.pid = spawnNode(node);
+    options.log(`started ${node.name} (pid ${node.pid}) at ${node.http}, datacenter ${node.datacenter}`);
+  }
+  writeClusterFile(dir, cluster);
+  await waitForConvergence(dir, cluster, options.log);
+  return cluster;
+}
+
+/** The settings a node's file should carry: everything that differs from the defaults. */
+function nodeSettings(base: Settings): Record<string, unknown> {
+  const defaults = loadConfig();
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (JSON.stringify(value) !== JSON.stringify((defaults as unknown as Record<string, unknown>)[key])) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Waits until every running node reports every node of the cluster UP, then records host ids.
+ * Throws after CONVERGENCE_TIMEOUT_MS naming the nodes that did not converge.
+ */
+export async function waitForConvergence(dir: string, cluster: ClusterFile, log: (line: string) => void, timeoutMs = CONVERGENCE_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const wanted = cluster.nodes.filter((n) => isRunning(n.pid));
+  let lagging: string[] = wanted.map((n) => n.name);
+  while (Date.now() < deadline) {
+    const reports = await Promise.all(wanted.map((n) => getJson<StatusReport>(`${n.http}/v1/status`, { timeoutMs: 2000 }).catch(() => null)));
+    lagging = [];
+    wanted.forEach((n, i) => {
+      const r = reports[i];
+      const up = new Set(r?.nodes.filter((x) => x.status === 'UP').map((x) => x.internode) ?? []);
+      if (r === null || r === undefined || !wanted.every((w) => up.has(w.internode))) lagging.push(n.name);
+      else n.host_id = r.local;
+    });
+    if (lagging.length === 0) {
+      writeClusterFile(dir, cluster);
+      log(`all ${wanted.length} nodes see each other UP`);
+      return;
+    }
+    const dead = wanted.filter((n) => !isRunning(n.pid));
+    if (dead.length > 0) throw new Error(`${dead.map((n) => n.name).join(', ')} exited during start-up: see ${dead.map((n) => path.join(path.dirname(n.config), 'node.log')).join(', ')}`);
+    await delay(POLL_MS);
+  }
+  throw new Error(`the cluster did not converge within ${timeoutMs / 1000} s: ${lagging.join(', ')} did not see every node UP`);
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(pid)) return true;
+    await delay(POLL_MS / 2);
+  }
+  return !isRunning(pid);
+}
+
+export async function stopNode(node: ClusterNode, log: (line: string) => void): Promise<void> {
+  if (!isRunning(node.pid)) {
+    log(`${node.name} is not running`);
+    return;
+  }
+  process.kill(node.pid, 'SIGCONT'); // a paused node cannot handle SIGTERM
+  process.kill(node.pid, 'SIGTERM');
+  if (await waitForExit(node.pid, STOP_TIMEOUT_MS)) {
+    log(`stopped ${node.name}`);
+    return;
+  }
+  process.kill(node.pid, 'SIGKILL');
+  await waitForExit(node.pid, STOP_TIMEOUT_MS);
+  log(`${node.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s: killed`);
+}
+
+export async function clusterDown(dir: string, log: (line: string) => void): Promise<void> {
+  const cluster = readClusterFile(dir);
+  await Promise.all(cluster.nodes.map((n) => stopNode(n, log)));
+}
+
+export function signalNode(node: ClusterNode, signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): void {
+  if (!isRunning(node.pid)) throw new Error(`${node.name} is not running`);
+  process.kill(node.pid, signal);
+}
+
+/** Restarts a stopped or killed node on its data; waits until the cluster converges again. */
+export async function startNodeAgain(dir: string, name: string, log: (line: string) => void): Promise<void> {
+  const cluster = readClusterFile(dir);
+  const node = cluster.nodes.find((n) => n.name === name);
+  if (node === undefined) throw new Error(`no node '${name}' in ${dir}`);
+  if (isRunning(node.pid)) throw new Error(`${node.name} is already running (pid ${node.pid})`);
+  node.pid = spawnNode(node);
+  writeClusterFile(dir, cluster);
+  log(`started ${node.name} (pid ${node.pid})`);
+  await waitForConvergence(dir, cluster, log);
+}
