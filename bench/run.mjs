@@ -17,6 +17,10 @@ const BENCHMARKS = {
     module: './http.mjs',
     summary: 'one node over HTTP: prepared INSERT and SELECT-by-key through /v1/cql at concurrency 64, vs a bare fastify JSON route',
   },
+  cluster: {
+    module: './cluster.mjs',
+    summary: 'a local cluster under load: false DOWNs and max phi over a stability phase, then SIGKILL/SIGSTOP → DOWN detection times',
+  },
 };
 
 function listing() {

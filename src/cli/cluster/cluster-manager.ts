@@ -57,10 +57,27 @@ export function isRunning(pid: number): boolean {
   if (pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !isZombie(pid);
+}
+
+/**
+ * A detached node that exited stays a zombie until its adoptive parent reaps it, which some
+ * container inits do only every few seconds; `kill(pid, 0)` still succeeds on it. It holds no
+ * sockets or files any more, so it counts as stopped (else `start` after `kill` refuses, and
+ * `down` waits for the reaper). Linux's /proc tells; elsewhere nothing is known to be a zombie.
+ */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // "pid (comm) S …": comm may hold spaces and parentheses, the state follows the last ')'.
+  return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
 }
 
 /** Starts a node process detached, its output appended to DIR/nodeK/node.log. */
