@@ -21,6 +21,7 @@ import type { Random } from './runtime/random.js';
 import { systemClock, systemRandom, systemScheduler } from './runtime/system.js';
 import { nowSeconds } from './runtime/clock.js';
 import { ClusterService, type SchemaExchange } from './cluster/cluster-service.js';
+import { ClusterRingView } from './cluster/ring-view.js';
 import { registerClusterMetrics } from './metrics/cluster-metrics.js';
 import { GenerationStore } from './cluster/gossip/generation-store.js';
 import { loadOrCreateLocalState } from './cluster/local-state.js';
@@ -109,6 +110,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
   const generation = new GenerationStore(path.join(dataDir, 'system', 'generation')).nextAndPersist(nowSeconds(clock));
   const messaging = new MessagingService(messagingOptionsFromSettings(settings, { hostId: local.hostId, scheduler: systemScheduler, logger, random }));
   let cluster: ClusterService | null = null;
+  let ringView: ClusterRingView | null = null;
   try {
     const registry = createMetricsRegistry();
     registerStorageMetrics(registry, engine);
@@ -133,8 +135,12 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
           },
         },
         cluster: {
-          status: () => cluster!.status(),
+          status: (keyspace) => ringView!.status(keyspace),
           gossip: () => cluster!.gossipInfo(),
+        },
+        ring: {
+          ring: (keyspace) => ringView!.ring(keyspace),
+          endpoints: (keyspace, table, keys) => ringView!.endpoints(keyspace, table, keys),
         },
         logger,
       },
@@ -170,6 +176,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       logger,
     });
     cluster = service;
+    ringView = new ClusterRingView(service, () => schema.current);
     schema.onChange((s) => service.schemaChanged(s.version));
     registerClusterMetrics(registry, service, messaging);
     service.start();

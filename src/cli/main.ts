@@ -10,6 +10,7 @@ import { dumpSstable } from './sstable-dump.js';
 import { registerServerCommand } from './server-command.js';
 import { registerCqlCommand } from './cql-shell/command.js';
 import { registerClusterCommand } from './cluster/cluster-command.js';
+import { registerInspectCommands } from './inspect/command.js';
 import { UsageError } from './usage-error.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -48,6 +49,7 @@ function buildProgram(): Command {
 
   registerServerCommand(program);
   registerClusterCommand(program);
+  registerInspectCommands(program);
 
   return program;
 }

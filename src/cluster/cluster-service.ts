@@ -12,6 +12,12 @@
  * a version other than its own pulls that peer's schema (SCHEMA_PULL) and merges it. Merging is
  * last-write-wins over the schema rows, so pulls in both directions converge on one version.
  * At most one pull per peer is in flight.
+ *
+ * Ring views (SPEC 3.3 `/v1/status`, `/v1/ring`, `/v1/endpoints`): the ring is rebuilt from
+ * gossip only when an endpoint's generation or its TOKENS, DC, RACK or STATUS version changed,
+ * and effective ownership is memoised per replication for that ring (at most
+ * MAX_MEMOISED_REPLICATIONS of them), so status requests and metric scrapes stay cheap.
+ * `ClusterRingView` (ring-view.ts) adds the schema: a keyspace's replication, a table's partition key.
  */
 import type { Settings } from '../config/settings.js';
 import { Verb } from '../messaging/verbs.js';
@@ -25,10 +31,16 @@ import { ApplicationStateKey, STATUS_SHUTDOWN } from './gossip/endpoint-state.js
 import { Gossiper, type GossipEvent } from './gossip/gossiper.js';
 import type { GossipMessage } from './gossip/messages.js';
 import { encodeTokens, decodeTokens } from './gossip/tokens.js';
-import type { NodeStatus, StatusReport } from './status-report.js';
+import type { EndpointReplica, NodeStatus, RingEntry, StatusReport } from './status-report.js';
+import { RingPlacement } from '../ring/ring-placement.js';
+import { replicasFor } from '../ring/replication-strategy.js';
+import { TokenMetadata } from '../ring/token-metadata.js';
+import type { Replication } from '../schema/schema.js';
 
 const SCHEMA_PULL_TIMEOUT_MS = 5000;
 const SHUTDOWN_FLUSH_MS = 200;
+/** LOAD (bytes on disk) is re-announced every this many gossip rounds, as Cassandra does every minute. */
+const LOAD_UPDATE_ROUNDS = 50;
 
 /** What the driver needs from the node's schema (kept narrow so tests can fake it). */
 export interface SchemaExchange {
@@ -111,8 +123,10 @@ export class ClusterService {
   }
 
   start(): void {
+    let rounds = 0;
     const loop = (): void => {
       if (this.stopped) return;
+      if (++rounds % LOAD_UPDATE_ROUNDS === 0) this.updateLoad();
       this.gossiper.tick(this.o.clock.nowMs());
       this.flush();
       this.timer = this.o.scheduler.after(this.o.settings.gossip_interval_ms, loop);
@@ -204,9 +218,64 @@ export class ClusterService {
     return this.gossiper.gossipInfo(this.o.clock.nowMs());
   }
 
-  status(): StatusReport {
-    const now = this.o.clock.nowMs();
-    const nodes: NodeStatus[] = this.gossiper.gossipInfo(now).map((info) => {
+  /**
+   * Every known node with its ownership: the share of the ring it holds a replica of under
+   * `replication` when given (`Owns (effective)`), else the share it is the primary replica of.
+   */
+  status(replication?: Replication): StatusReport {
+    const { nodes, placement } = this.snapshot();
+    const owns = placement.owns(replication);
+    return {
+      cluster_name: this.o.settings.cluster_name,
+      local: this.o.hostId,
+      nodes: nodes.map((n) => ({ ...n, owns: owns.get(n.internode) ?? null })),
+    };
+  }
+
+  /** The ring as gossip describes it now (for placement by other components). */
+  ringMetadata(): TokenMetadata {
+    return this.snapshot().placement.ring;
+  }
+
+  /** One entry per ring token in ring order, with its node's ownership (effective under `replication` when given). */
+  ring(replication?: Replication): RingEntry[] {
+    const { nodes, placement } = this.snapshot();
+    const owns = placement.owns(replication);
+    const byEndpoint = new Map(nodes.map((n) => [n.internode, n]));
+    const ring = placement.ring;
+    return ring.tokens.map((token, i) => {
+      const n = byEndpoint.get(ring.owners[i]!)!;
+      return {
+        token: token.toString(),
+        host_id: n.host_id,
+        address: n.address,
+        internode: n.internode,
+        datacenter: n.datacenter,
+        rack: n.rack,
+        status: n.status,
+        state: n.state,
+        load_bytes: n.load_bytes,
+        owns: owns.get(n.internode) ?? null,
+      };
+    });
+  }
+
+  /** The replicas of `token` under `replication`, in preference order. */
+  replicas(token: bigint, replication: Replication): EndpointReplica[] {
+    const { nodes, placement } = this.snapshot();
+    const byEndpoint = new Map(nodes.map((n) => [n.internode, n]));
+    return replicasFor(token, replication, placement.ring).map((endpoint) => {
+      const n = byEndpoint.get(endpoint)!;
+      return { host_id: n.host_id, address: n.address, datacenter: n.datacenter, rack: n.rack, up: n.status === 'UP' };
+    });
+  }
+
+  private ringCache: RingPlacement | null = null;
+
+  /** Every known node as gossip describes it now, and the ring they form. */
+  private snapshot(): { nodes: Omit<NodeStatus, 'owns'>[]; placement: RingPlacement } {
+    const infos = this.gossiper.gossipInfo(this.o.clock.nowMs());
+    const nodes = infos.map((info) => {
       const app = (key: string): string => info.applicationStates[key]?.value ?? '';
       const http = app(ApplicationStateKey.HTTP_ADDRESS);
       const status = app(ApplicationStateKey.STATUS);
@@ -225,9 +294,14 @@ export class ClusterService {
         schema_version: app(ApplicationStateKey.SCHEMA),
         generation: info.generation,
         phi: info.phi,
-      };
+      } satisfies Omit<NodeStatus, 'owns'>;
     });
-    return { cluster_name: this.o.settings.cluster_name, local: this.o.hostId, nodes };
+    // The ring changes only with what places tokens: rebuild it (and forget the memoised
+    // ownership) when an endpoint's generation or one of those states' versions moved.
+    const placingKeys = [ApplicationStateKey.TOKENS, ApplicationStateKey.DC, ApplicationStateKey.RACK, ApplicationStateKey.STATUS];
+    const key = infos.map((info) => [info.endpoint, info.generation, ...placingKeys.map((k) => info.applicationStates[k]?.version ?? -1)].join(':')).join(',');
+    if (this.ringCache?.key !== key) this.ringCache = new RingPlacement(key, TokenMetadata.fromStatus(nodes));
+    return { nodes, placement: this.ringCache };
   }
 
   /** phi per peer, for metrics. */

@@ -9,14 +9,15 @@
  *
  * `now()` makes version-1 UUIDs that are unique and increasing on this node: the 100 ns tick
  * counter never repeats or goes back (it moves one tick past the last one when the clock stalls
- * or steps back), and the clock-sequence-and-node half is random per node, as Cassandra does.
+ * or steps back), and the clock-sequence-and-node half is random per node (with the RFC 4122
+ * variant bits), as Cassandra does.
  */
 import { InvalidRequest } from '../errors.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import type { CqlType, CqlValue } from '../schema/cql-type.js';
 import type { ListPositionClock } from './row-codec.js';
-import { makeRandomUuid, makeTimeUuid, maxTimeUuid, minTimeUuid, timeUuidUnixMs } from '../schema/timeuuid.js';
+import { clockSeqAndNode, makeRandomUuid, makeTimeUuid, maxTimeUuid, minTimeUuid, timeUuidUnixMs } from '../schema/timeuuid.js';
 
 const MS_PER_DAY = 86_400_000;
 const TICKS_PER_MS = 10_000;
@@ -26,8 +27,14 @@ export const UUID: CqlType = { kind: 'native', name: 'uuid' };
 export const TIMESTAMP: CqlType = { kind: 'native', name: 'timestamp' };
 export const DATE: CqlType = { kind: 'native', name: 'date' };
 
-/** Issues version-1 UUIDs that never repeat on this node. */
+/**
+ * Issues version-1 UUIDs that never repeat on this node: within a millisecond the 100 ns
+ * ticks count up (10,000 per millisecond, then the next millisecond is borrowed), and a clock
+ * that stalls or steps back continues from the last one issued. Milliseconds and ticks are
+ * kept apart because their product (about 1.7e16 today) is beyond a double's exact integers.
+ */
 export class TimeUuidGenerator {
+  private lastMs = Number.NEGATIVE_INFINITY;
   private lastTick = 0;
   private readonly clockSeqAndNode: bigint;
 
@@ -36,13 +43,20 @@ export class TimeUuidGenerator {
     random: Random,
   ) {
     const bytes = random.nextBytes(8);
-    this.clockSeqAndNode = bytes.readBigUInt64BE(0);
+    // 14 random bits of clock sequence, 48 random bits of node, and the RFC 4122 variant.
+    this.clockSeqAndNode = clockSeqAndNode(bytes.readUInt16BE(0) & 0x3fff, bytes.readBigUInt64BE(0) & 0xffff_ffff_ffffn);
   }
 
   next(): string {
-    const tick = Math.max(this.clock.nowMs() * TICKS_PER_MS, this.lastTick + 1);
-    this.lastTick = tick;
-    return makeTimeUuid(Math.floor(tick / TICKS_PER_MS), tick % TICKS_PER_MS, this.clockSeqAndNode);
+    const ms = this.clock.nowMs();
+    if (ms > this.lastMs) {
+      this.lastMs = ms;
+      this.lastTick = 0;
+    } else if (++this.lastTick === TICKS_PER_MS) {
+      this.lastMs++;
+      this.lastTick = 0;
+    }
+    return makeTimeUuid(this.lastMs, this.lastTick, this.clockSeqAndNode);
   }
 }
 

@@ -81,8 +81,8 @@ function stampOf(using: UsingClause, table: TableMetadata, ctx: ExecutionContext
   let ttl = table.params.defaultTimeToLive;
   if (using.ttl !== null) {
     if (!allowTtl) throw new InvalidRequest('A TTL cannot be used in DELETE statements');
-    const v = evaluateTerm(using.ttl, INT, '[ttl]', ctx) as number | null;
-    if (v === null) throw new InvalidRequest('Invalid null value of TTL');
+    // A null TTL means no TTL, as in Cassandra 4 (Attributes.getTimeToLive).
+    const v = (evaluateTerm(using.ttl, INT, '[ttl]', ctx) as number | null) ?? 0;
     if (v < 0) throw new InvalidRequest(`A TTL must be greater or equal to 0, but was ${v}`);
     if (v > MAX_TTL_SECONDS) throw new InvalidRequest(`ttl is too large. requested (${v}) maximum (${MAX_TTL_SECONDS})`);
     ttl = v;
@@ -322,7 +322,7 @@ function prepareDelete(s: Delete, table: TableMetadata, layout: TableLayout): Mo
           for (const ck of bound.prefixes) {
             const clustering = encodeClusteringOf(layout, ck);
             if (targets.length === 0) {
-              if (layout.clustering.length === 0) builder.deletion = deletion;
+              if (layout.clustering.length === 0) builder.deletePartition(deletion);
               else builder.row(clustering).deleteRow(stamp);
               continue;
             }
@@ -330,8 +330,8 @@ function prepareDelete(s: Delete, table: TableMetadata, layout: TableLayout): Mo
             const row = builder.row(clustering);
             for (const { c, element } of targets) deleteTarget(c, element, row, stamp, current, ctx);
           }
-        } else if (plan.clusteringPrefix.length === 0 && plan.clusteringSlice === null) {
-          builder.deletion = deletion;
+        } else if (plan.clusteringPrefix.length === 0 && plan.clusteringSlice === null && plan.tupleSlice === null) {
+          builder.deletePartition(deletion);
         } else {
           for (const slice of bound.slices) builder.rangeTombstones.push({ start: slice.start, end: slice.end, deletion });
         }

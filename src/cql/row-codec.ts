@@ -21,7 +21,7 @@ import type { ColumnMetadata, TableLayout, TableMetadata } from '../schema/schem
 import { deserializeValue, serializeValue } from '../schema/values.js';
 import { murmur3Token } from '../ring/murmur3.js';
 import { serializePartitionKey } from '../ring/partition-key.js';
-import { compareCellKey, isCellLive, isRowLive } from '../storage/data/reconcile.js';
+import { compareCellKey, isCellLive, isRowLive, maxDeletion, reconcileCells, reconcileLiveness } from '../storage/data/reconcile.js';
 import type { Cell, ComplexDeletion, DeletionTime, Liveness, PartitionUpdate, RangeTombstone, Row } from '../storage/data/types.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -77,7 +77,7 @@ export class RowUpdate {
   constructor(readonly clustering: Buffer) {}
 
   markLive(stamp: WriteStamp): void {
-    this.liveness = { ts: stamp.ts, ttl: stamp.ttl, expiresAt: stamp.ttl > 0 ? stamp.nowSec + stamp.ttl : 0 };
+    this.liveness = reconcileLiveness(this.liveness, { ts: stamp.ts, ttl: stamp.ttl, expiresAt: stamp.ttl > 0 ? stamp.nowSec + stamp.ttl : 0 });
   }
 
   setSimple(column: ColumnMetadata, value: CqlValue, stamp: WriteStamp): void {
@@ -128,16 +128,31 @@ export class RowUpdate {
   }
 
   deleteRow(stamp: WriteStamp): void {
-    this.deletion = { ts: stamp.ts, ldt: stamp.nowSec };
+    this.deletion = maxDeletion(this.deletion, { ts: stamp.ts, ldt: stamp.nowSec });
   }
 
+  /**
+   * The row as storage takes it: one cell per (column, path) and one deletion per collection.
+   * Statements of a batch (or one statement's assignments) may write the same cell twice, at
+   * the same timestamp: the storage merge rules pick the winner, as they would across writes.
+   */
   toRow(): Row {
+    const cells = this.cells.sort(compareCellKey);
+    const merged: Cell[] = [];
+    for (const cell of cells) {
+      const last = merged.at(-1);
+      if (last !== undefined && compareCellKey(last, cell) === 0) merged[merged.length - 1] = reconcileCells(last, cell);
+      else merged.push(cell);
+    }
+    const byColumn = new Map<string, DeletionTime>();
+    for (const d of this.complexDeletions) byColumn.set(d.column, maxDeletion(byColumn.get(d.column), d.deletion)!);
+    const complexDeletions = [...byColumn.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([column, deletion]) => ({ column, deletion }));
     return {
       clustering: this.clustering,
       liveness: this.liveness,
       deletion: this.deletion,
-      complexDeletions: this.complexDeletions.length > 0 ? [...this.complexDeletions].sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0)) : undefined,
-      cells: this.cells.sort(compareCellKey),
+      complexDeletions: complexDeletions.length > 0 ? complexDeletions : undefined,
+      cells: merged,
     };
   }
 }
@@ -209,6 +224,10 @@ export class PartitionUpdateBuilder {
   readonly rangeTombstones: RangeTombstone[] = [];
 
   constructor(readonly pk: PartitionKey) {}
+
+  deletePartition(deletion: DeletionTime): void {
+    this.deletion = maxDeletion(this.deletion, deletion);
+  }
 
   row(clustering: Buffer): RowUpdate {
     const k = clustering.toString('latin1');

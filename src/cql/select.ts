@@ -23,6 +23,7 @@ import { formatType } from '../schema/type-names.js';
 import { valueToJson } from '../schema/values.js';
 import { nowSeconds } from '../runtime/clock.js';
 import { afterStart, beforeEnd, partitionStorageKey, rowStorageCk } from '../storage/data/keys.js';
+import { isRowLive } from '../storage/data/reconcile.js';
 import type { ClusteringBound, Partition, Row } from '../storage/data/types.js';
 import type { ScanPosition } from '../storage/engine/api.js';
 import { resolveTable, type ExecutionContext } from './execution-context.js';
@@ -95,10 +96,15 @@ export function prepareSelect(s: Select, ctx: Pick<ExecutionContext, 'schema' | 
       const reader = new RowReader(ctx, table, layout, bound, reversed, s.distinct);
       const warnings: string[] = [];
       const take = aggregate ? Number.MAX_SAFE_INTEGER : Math.min(limit, state?.left ?? limit);
-      const page = bound.partitionKeys !== null ? await reader.byKeys(bound.partitionKeys, state, Math.min(pageSize, take), perPartitionLimit) : await reader.scan(state, Math.min(pageSize, take), perPartitionLimit);
+      let page: PageOut;
       if (s.orderBy.length > 0 && bound.partitionKeys !== null && bound.partitionKeys.length > 1) {
-        if (page.next !== null) throw new InvalidRequest('Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query');
-        sortAcrossPartitions(page.rows, reversed);
+        page = await orderedAcrossPartitions(reader, bound.partitionKeys, take, pageSize, perPartitionLimit, reversed);
+      } else if (bound.partitionKeys !== null) {
+        page = await reader.byKeys(bound.partitionKeys, state, Math.min(pageSize, take), perPartitionLimit);
+      } else if (bound.tokenStart !== null && bound.tokenEnd !== null && bound.tokenStart >= bound.tokenEnd) {
+        page = { rows: [], next: null };
+      } else {
+        page = await reader.scan(state, Math.min(pageSize, take), perPartitionLimit);
       }
       if (reader.truncated) warnings.push(`Read stopped after scanning ${MAX_SCANNED_ROWS} rows; narrow the query`);
       if (aggregate && bound.partitionKeys === null) warnings.push('Aggregation query used without partition key');
@@ -156,8 +162,22 @@ function orderingReversed(s: Select, layout: TableLayout, where: WherePlan): boo
   return reversed ?? false;
 }
 
-function sortAcrossPartitions(rows: RowOut[], reversed: boolean): void {
-  rows.sort((a, b) => (reversed ? -1 : 1) * Buffer.compare(a.clustering, b.clustering));
+/**
+ * ORDER BY with IN on the partition key: rows of several partitions merged in clustering
+ * order (ties keep partition-key order), then LIMIT. Only the first `take` rows of each
+ * partition can make the cut, so at most that many are read per partition. The result is one
+ * page: like Cassandra, such a query cannot be paged, and a result larger than the page is an
+ * error (Cassandra refuses it whenever paging is on; here only when it needs a second page).
+ */
+async function orderedAcrossPartitions(reader: RowReader, keys: readonly (readonly CqlValue[])[], take: number, pageSize: number, perPartitionLimit: number, reversed: boolean): Promise<PageOut> {
+  const wanted = Math.min(take, pageSize === Number.MAX_SAFE_INTEGER ? pageSize : pageSize + 1);
+  const all = await reader.byKeys(keys, null, Number.MAX_SAFE_INTEGER, Math.min(perPartitionLimit, wanted));
+  all.rows.sort((a, b) => (reversed ? -1 : 1) * Buffer.compare(a.clustering, b.clustering));
+  const rows = all.rows.slice(0, take);
+  if (rows.length > pageSize) {
+    throw new InvalidRequest('Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query');
+  }
+  return { rows, next: null };
 }
 
 interface RowOut {
@@ -204,7 +224,9 @@ class RowReader {
         const after = resuming && s === state.s && state.c !== null ? Buffer.from(state.c, 'hex') : null;
         let slice = slices[s]!;
         if (after !== null) slice = this.reversed ? { start: slice.start, end: { prefix: after, inclusive: false } } : { start: { prefix: after, inclusive: false }, end: slice.end };
-        for await (const out of this.readSlice(pk, slice)) {
+        // Without filters, the rows still wanted bound the first read of the slice.
+        const want = this.where.filters.length > 0 || this.distinct ? READ_BATCH_ROWS : Math.max(1, Math.min(READ_BATCH_ROWS, pageRows - rows.length, perPartitionLimit - inPartition));
+        for await (const out of this.readSlice(pk, slice, want)) {
           if (inPartition >= perPartitionLimit || (this.distinct && inPartition >= 1)) break;
           rows.push(out);
           inPartition++;
@@ -215,25 +237,30 @@ class RowReader {
     return { rows, next: null };
   }
 
-  /** Live, accepted rows of one slice of a partition, read in batches. */
-  private async *readSlice(pk: ReturnType<typeof partitionKeyOf>, slice: BoundSlice): AsyncGenerator<RowOut> {
+  /**
+   * Live, accepted rows of one slice of a partition, read in batches: `firstBatch` rows, then
+   * `READ_BATCH_ROWS` at a time. A batch shorter than asked (in rows storage counts as live)
+   * is the end of the slice.
+   */
+  private async *readSlice(pk: ReturnType<typeof partitionKeyOf>, slice: BoundSlice, firstBatch: number): AsyncGenerator<RowOut> {
     let current = slice;
+    let batch = firstBatch;
     for (;;) {
-      const part = await this.ctx.dataPath.readPartition(this.table, pk.token, pk.key, { start: current.start, end: current.end, reversed: this.reversed, limit: READ_BATCH_ROWS }, this.ctx.consistency);
+      const part = await this.ctx.dataPath.readPartition(this.table, pk.token, pk.key, { start: current.start, end: current.end, reversed: this.reversed, limit: batch }, this.ctx.consistency);
       if (part === null) return;
       let live = 0;
       let last: Buffer | null = null;
       for (const row of part.rows) {
         last = row.clustering;
+        if (isRowLive(row, this.nowSec)) live++;
         const decoded = decodeRow(this.table, this.layout, pk.values, row, this.nowSec);
-        if (decoded === null) continue;
-        live++;
-        if (this.accept(decoded)) yield { row: decoded, token: pk.token, clustering: row.clustering };
+        if (decoded !== null && this.accept(decoded)) yield { row: decoded, token: pk.token, clustering: row.clustering };
       }
       this.scanned += part.rows.length;
-      if (live < READ_BATCH_ROWS || last === null || this.overScanBudget()) return;
+      if (live < batch || last === null || this.overScanBudget()) return;
       const after: ClusteringBound = { prefix: last, inclusive: false };
       current = this.reversed ? { start: current.start, end: after } : { start: after, end: current.end };
+      batch = READ_BATCH_ROWS;
     }
   }
 
@@ -249,7 +276,10 @@ class RowReader {
     let inPartition = state?.inPartition ?? 0;
     let lastPkey: string | null = state?.k ?? null;
     for (;;) {
-      const page = await this.ctx.dataPath.scanRange(this.table, { startToken: this.where.tokenStart, endToken: this.where.tokenEnd, resume, pageRows: READ_BATCH_ROWS }, this.ctx.consistency);
+      // Without filters or limits that skip rows, the rows still wanted bound the read.
+      const skips = this.where.filters.length > 0 || this.distinct || perPartitionLimit < Number.MAX_SAFE_INTEGER || !this.unsliced();
+      const want = skips ? READ_BATCH_ROWS : Math.max(1, Math.min(READ_BATCH_ROWS, pageRows - rows.length));
+      const page = await this.ctx.dataPath.scanRange(this.table, { startToken: this.where.tokenStart, endToken: this.where.tokenEnd, resume, pageRows: want }, this.ctx.consistency);
       for (const partition of page.partitions) {
         const pkey = partitionStorageKey(partition.token, partition.key).toString('hex');
         if (pkey !== lastPkey) {
@@ -277,10 +307,15 @@ class RowReader {
     return { p: 0, s: 0, k: partitionStorageKey(partition.token, partition.key).toString('hex'), c: rowStorageCk(row.clustering).toString('hex'), inPartition };
   }
 
+  private unsliced(): boolean {
+    const slices = this.where.slices;
+    return slices.length === 1 && slices[0]!.start === null && slices[0]!.end === null;
+  }
+
   /** Clustering restrictions in a scan (they need ALLOW FILTERING there). */
   private inSlices(row: Row): boolean {
     const slices = this.where.slices;
-    if (slices.length === 1 && slices[0]!.start === null && slices[0]!.end === null) return true;
+    if (this.unsliced()) return true;
     return slices.some((s) => afterStart(row.clustering, s.start) && beforeEnd(row.clustering, s.end));
   }
 }

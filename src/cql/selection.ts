@@ -11,8 +11,9 @@ import { InvalidRequest } from '../errors.js';
 import type { CqlType, CqlValue } from '../schema/cql-type.js';
 import type { ColumnMetadata, TableLayout } from '../schema/schema.js';
 import type { DecodedRow } from './row-codec.js';
-import { lookupFunction, type FunctionContext } from './functions.js';
-import { evaluateTerm, type TermContext } from './terms.js';
+import { assignable, lookupFunction, type FunctionContext } from './functions.js';
+import { formatType } from '../schema/type-names.js';
+import { callFunction, evaluateTerm, NO_BINDINGS, termText, type TermContext } from './terms.js';
 
 const BIGINT: CqlType = { kind: 'native', name: 'bigint' };
 const INT: CqlType = { kind: 'native', name: 'int' };
@@ -112,15 +113,13 @@ function functionOutput(s: Extract<Selector, { kind: 'function' }>, layout: Tabl
   const f = lookupFunction(s.name, s.args.length);
   const args = s.args.map((arg, i) => {
     const overloads = f.args[i]!;
-    if (isTerm(arg)) {
-      return { type: overloads[0]!, value: (_r: SelectableRow, ctx: TermContext) => evaluateTerm(arg, overloads[0]!, `argument ${i} of ${s.name}`, ctx) };
-    }
+    if (isTerm(arg)) return termArgument(arg, overloads, `argument ${i} of ${s.name}`);
     const inner = selectorOutput(arg, layout, reads);
     const type = overloads.find((t) => sameType(t, inner.type));
     if (type === undefined) throw new InvalidRequest(`Type error: ${inner.name} (type ${describe(inner.type)}) cannot be passed as argument ${i} of function ${s.name}`);
     return { type: inner.type, value: inner.value };
   });
-  const name = `system.${s.name}(${s.args.map((a) => (isTerm(a) ? '?' : selectorOutput(a as Selector, layout, []).name)).join(', ')})`;
+  const name = `system.${s.name}(${s.args.map((a) => (isTerm(a) ? termText(a) : selectorOutput(a as Selector, layout, []).name)).join(', ')})`;
   return {
     name,
     type: f.result,
@@ -131,6 +130,34 @@ function functionOutput(s: Extract<Selector, { kind: 'function' }>, layout: Tabl
       ),
   };
 }
+
+interface Argument {
+  readonly type: CqlType;
+  readonly value: (r: SelectableRow, ctx: TermContext) => CqlValue;
+}
+
+/** A function argument that does not depend on the row: its overload is chosen once, here. */
+function termArgument(arg: Term, overloads: readonly CqlType[], receiver: string): Argument {
+  if (arg.kind === 'function') {
+    const type = lookupFunction(arg.name, arg.args.length).result;
+    if (!overloads.some((t) => assignable(type, t))) throw new InvalidRequest(`Type error: ${arg.name}() (type ${formatType(type)}) cannot be passed as ${receiver}`);
+    return { type, value: (_r, ctx) => callFunction(arg, ctx).value };
+  }
+  if (arg.kind === 'bind') return { type: overloads[0]!, value: (_r, ctx) => evaluateTerm(arg, overloads[0]!, receiver, ctx) };
+  // A constant takes the first overload it fits (a constant reads no bindings or functions).
+  let lastError: unknown = null;
+  for (const type of overloads) {
+    try {
+      evaluateTerm(arg, type, receiver, NO_TERM_CONTEXT);
+      return { type, value: (_r, ctx) => evaluateTerm(arg, type, receiver, ctx) };
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw lastError;
+}
+
+const NO_TERM_CONTEXT: TermContext = { bindings: NO_BINDINGS, functions: null as unknown as FunctionContext };
 
 function sameType(a: CqlType, b: CqlType): boolean {
   return a.kind === 'native' && b.kind === 'native' && (a.name === b.name || (a.name === 'uuid' && b.name === 'timeuuid'));

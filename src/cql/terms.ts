@@ -55,7 +55,7 @@ export function evaluateTerm(term: Term, type: CqlType, column: string, ctx: Ter
       return valueFromJson(type, ctx.bindings.get(term.index) ?? null, column);
     case 'function': {
       const { type: resultType, value } = callFunction(term, ctx);
-      if (!assignable(resultType, type)) throw new InvalidRequest(`Type error: cannot assign result of function ${term.name} (type ${formatType(resultType)}) to ${column} (type ${formatType(type)})`);
+      if (!assignable(resultType, type)) throw new InvalidRequest(`Type error: cannot assign result of function system.${term.name} (type ${formatType(resultType)}) to ${column} (type ${formatType(type)})`);
       return value;
     }
     case 'list':

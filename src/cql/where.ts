@@ -20,7 +20,8 @@ import { InvalidRequest } from '../errors.js';
 import type { CqlType, CqlValue } from '../schema/cql-type.js';
 import { encodeClustering } from '../schema/comparable.js';
 import type { ColumnMetadata, TableLayout } from '../schema/schema.js';
-import { compareValues } from '../schema/values.js';
+import { compareValues, valueFromJson } from '../schema/values.js';
+import { MIN_TOKEN } from '../storage/data/keys.js';
 import type { ClusteringBound } from '../storage/data/types.js';
 import { clusteringSpecs } from './row-codec.js';
 import { evaluateTerm, termText, type TermContext } from './terms.js';
@@ -43,6 +44,8 @@ interface TupleSlice {
   readonly columns: readonly ColumnMetadata[];
   lower: { term: Term; inclusive: boolean } | null;
   upper: { term: Term; inclusive: boolean } | null;
+  /** The columns do not share one clustering order: the slice is a union of simple slices. */
+  readonly mixedOrder: boolean;
 }
 
 /** A row predicate evaluated after reading (ALLOW FILTERING). */
@@ -97,9 +100,14 @@ export function planWhere(relations: readonly Relation[], layout: TableLayout, m
         throw new InvalidRequest(`The token function arguments must be in the partition key order: ${expected.join(', ')}`);
       }
       if (mode !== 'select') throw new InvalidRequest(`The token function cannot be used in WHERE clauses for ${mode.toUpperCase()} statements`);
-      if (r.op === '=' || r.op === '!=') throw new InvalidRequest(`Only range restrictions (<, <=, >, >=) are supported on token(), got ${r.op}`);
+      if (r.op === '!=') throw new InvalidRequest(`Unsupported "!=" relation: token(${r.columns.join(', ')}) != ${termText(r.value)}`);
       tokenSlice ??= { lower: null, upper: null };
-      addToSlice(tokenSlice, r.op, r.value, 'token');
+      if (r.op === '=') {
+        // token(k) = t is the range [t, t].
+        if (tokenSlice.lower !== null || tokenSlice.upper !== null) throw new InvalidRequest('token() cannot be restricted by more than one relation if it includes an Equal');
+        tokenSlice.lower = { term: r.value, inclusive: true };
+        tokenSlice.upper = { term: r.value, inclusive: true };
+      } else addToSlice(tokenSlice, r.op, r.value, 'token');
       continue;
     }
     if (r.kind === 'multi_compare') {
@@ -151,17 +159,18 @@ export function planWhere(relations: readonly Relation[], layout: TableLayout, m
   let tupleSlice: TupleSlice | null = null;
   let i = 0;
   if (tupleRelation.length > 0) {
-    // A tuple relation must start at the first clustering column not restricted before it.
+    // A tuple relation must start at the first clustering column, and single-column
+    // relations cannot restrict clustering columns beside it (Cassandra's rule).
     const cols = tupleRelation[0]!.columns;
     if (tupleRelation.some((r) => r.columns.length !== cols.length || r.columns.some((c, k) => c !== cols[k]))) {
       throw new InvalidRequest('Multi-column relations must name the same columns');
     }
     const expected = layout.clustering.slice(0, cols.length).map((c) => c.name);
     if (cols.some((c, k) => c !== expected[k])) throw new InvalidRequest(`Multi-column relations can only be applied to clustering columns, in order: (${expected.join(', ')})`);
-    if (cols.some((c) => byColumn.has(c))) throw new InvalidRequest(`Column "${cols.find((c) => byColumn.has(c))}" cannot be restricted by both a tuple notation and a single-column relation`);
+    const single = layout.clustering.find((c) => byColumn.has(c.name));
+    if (single !== undefined) throw new InvalidRequest('Mixing single column relations and multi column relations on clustering columns is not allowed');
     const columns = cols.map((c) => layout.column(c)!);
-    if (columns.some((c) => c.descending !== columns[0]!.descending)) throw new InvalidRequest('Multi-column slices over columns of mixed clustering order are not supported');
-    const ts: TupleSlice = { columns, lower: null, upper: null };
+    const ts: TupleSlice = { columns, lower: null, upper: null, mixedOrder: columns.some((c) => c.descending !== columns[0]!.descending) };
     for (const r of tupleRelation) {
       if (r.op === '=') {
         if (tupleRelation.length > 1) throw new InvalidRequest('An equality tuple relation cannot be combined with another tuple relation');
@@ -254,7 +263,7 @@ export interface BoundSlice {
 export interface BoundWhere {
   /** Every partition key (component values), in the order to read them; null = a range read. */
   readonly partitionKeys: readonly (readonly CqlValue[])[] | null;
-  /** Token range (start exclusive, end inclusive) when scanning. */
+  /** Token range (start exclusive, end inclusive) when scanning; start ≥ end is empty (no wrapping). */
   readonly tokenStart: bigint | null;
   readonly tokenEnd: bigint | null;
   /** Clustering slices in clustering order; one unbounded slice when none is restricted. */
@@ -271,11 +280,12 @@ export interface BoundFilter {
 
 /** Values of an `=`/`IN` restriction; `IN ?` binds a list. */
 function bindValues(terms: readonly Term[] | Term, c: ColumnMetadata, ctx: TermContext): CqlValue[] {
+  let out: CqlValue[];
   if (!Array.isArray(terms)) {
     const list = evaluateTerm(terms as Term, { kind: 'list', element: c.type }, c.name, ctx);
-    return (list ?? []) as CqlValue[];
-  }
-  const out = (terms as readonly Term[]).map((t) => evaluateTerm(t, c.type, c.name, ctx));
+    if (list === null) throw new InvalidRequest(`Invalid null value for IN restriction on column ${c.name}`);
+    out = [...(list as CqlValue[])];
+  } else out = (terms as readonly Term[]).map((t) => evaluateTerm(t, c.type, c.name, ctx));
   if (out.some((v) => v === null)) throw new InvalidRequest(`Invalid null value in condition for column ${c.name}`);
   // IN lists read in key order, without duplicates, as Cassandra does.
   const sorted = out.sort((a, b) => compareValues(c.type, a, b));
@@ -300,15 +310,16 @@ export function bindWhere(plan: WherePlan, layout: TableLayout, ctx: TermContext
   if (plan.tokenSlice !== null) {
     const lo = plan.tokenSlice.lower;
     const hi = plan.tokenSlice.upper;
+    // As in Cassandra, the minimum token as either bound means that end of the ring.
     if (lo !== null) {
       const v = evaluateTerm(lo.term, BIGINT, 'token', ctx) as bigint | null;
       if (v === null) throw new InvalidRequest('Invalid null value for token');
-      tokenStart = lo.inclusive ? v - 1n : v;
+      tokenStart = v === MIN_TOKEN ? null : lo.inclusive ? v - 1n : v;
     }
     if (hi !== null) {
       const v = evaluateTerm(hi.term, BIGINT, 'token', ctx) as bigint | null;
       if (v === null) throw new InvalidRequest('Invalid null value for token');
-      tokenEnd = hi.inclusive ? v : v - 1n;
+      tokenEnd = v === MIN_TOKEN ? null : hi.inclusive ? v : v - 1n;
     }
   }
   const prefixes = cartesian(plan.clusteringPrefix.map((terms, i) => bindValues(terms, layout.clustering[i]!, ctx)));
@@ -316,14 +327,15 @@ export function bindWhere(plan: WherePlan, layout: TableLayout, ctx: TermContext
   const slices: BoundSlice[] = [];
   for (const prefix of prefixes) {
     if (plan.clusteringSlice !== null) slices.push(bindSlice(specs, prefix, plan.clusteringSlice.column, plan.clusteringSlice.slice, ctx));
-    else if (plan.tupleSlice !== null) slices.push(bindTupleSlice(specs, plan.tupleSlice, ctx));
+    else if (plan.tupleSlice !== null) slices.push(...bindTupleSlice(specs, plan.tupleSlice, ctx));
     else if (prefix.length === 0) slices.push({ start: null, end: null });
     else {
       const p = encodeClustering(specs, prefix);
       slices.push({ start: { prefix: p, inclusive: true }, end: { prefix: p, inclusive: true } });
     }
   }
-  slices.sort((a, b) => (a.start === null ? -1 : b.start === null ? 1 : Buffer.compare(a.start.prefix, b.start.prefix)));
+  // Slices are disjoint: ordering them by where they start puts them in clustering order.
+  slices.sort((a, b) => comparePositions(startPosition(a.start), startPosition(b.start)));
   const filters = plan.filters.map((f) => bindFilter(f, ctx));
   return { partitionKeys, tokenStart, tokenEnd, slices, prefixes, filters };
 }
@@ -341,20 +353,102 @@ function bindSlice(specs: { type: CqlType; descending: boolean }[], prefix: read
   return column.descending ? { start: upper, end: lower } : { start: lower, end: upper };
 }
 
-function bindTupleSlice(specs: { type: CqlType; descending: boolean }[], ts: TupleSlice, ctx: TermContext): BoundSlice {
-  const tupleType = (n: number): CqlType[] => ts.columns.slice(0, n).map((c) => c.type);
-  const at = (b: { term: Term; inclusive: boolean } | null): ClusteringBound | null => {
-    if (b === null) return null;
-    if (b.term.kind !== 'tuple') throw new InvalidRequest('Tuple relations need a tuple literal on the right: (a, b) > (1, 2)');
-    const elements = b.term.elements;
-    if (elements.length > ts.columns.length) throw new InvalidRequest(`Expected ${ts.columns.length} elements in value tuple, but got ${elements.length}`);
-    const types = tupleType(elements.length);
-    const values = elements.map((e, k) => evaluateTerm(e, types[k]!, ts.columns[k]!.name, ctx));
-    return { prefix: encodeClustering(specs, values), inclusive: b.inclusive };
-  };
-  const lower = at(ts.lower);
-  const upper = at(ts.upper);
-  return ts.columns[0]!.descending ? { start: upper, end: lower } : { start: lower, end: upper };
+/** The values of one side of a tuple relation: a tuple literal, or a marker bound to a JSON array. */
+function tupleValues(term: Term, columns: readonly ColumnMetadata[], ctx: TermContext): CqlValue[] {
+  let values: CqlValue[];
+  if (term.kind === 'tuple') {
+    if (term.elements.length !== columns.length) throw new InvalidRequest(`Expected ${columns.length} elements in value tuple, but got ${term.elements.length}`);
+    values = term.elements.map((e, k) => evaluateTerm(e, columns[k]!.type, columns[k]!.name, ctx));
+  } else if (term.kind === 'bind') {
+    const json = ctx.bindings.get(term.index);
+    if (!Array.isArray(json)) throw new InvalidRequest(`Invalid value for tuple (${columns.map((c) => c.name).join(', ')}): expected a list of ${columns.length} values`);
+    if (json.length !== columns.length) throw new InvalidRequest(`Expected ${columns.length} elements in value tuple, but got ${json.length}`);
+    values = json.map((e: unknown, k) => valueFromJson(columns[k]!.type, e, columns[k]!.name));
+  } else throw new InvalidRequest(`Invalid tuple value ${termText(term)} for (${columns.map((c) => c.name).join(', ')})`);
+  values.forEach((v, k) => {
+    if (v === null) throw new InvalidRequest(`Invalid null value in condition for column ${columns[k]!.name}`);
+  });
+  return values;
+}
+
+function bindTupleSlice(specs: { type: CqlType; descending: boolean }[], ts: TupleSlice, ctx: TermContext): BoundSlice[] {
+  const lower = ts.lower === null ? null : { values: tupleValues(ts.lower.term, ts.columns, ctx), inclusive: ts.lower.inclusive };
+  const upper = ts.upper === null ? null : { values: tupleValues(ts.upper.term, ts.columns, ctx), inclusive: ts.upper.inclusive };
+  if (!ts.mixedOrder) {
+    const at = (b: { values: CqlValue[]; inclusive: boolean } | null): ClusteringBound | null => (b === null ? null : { prefix: encodeClustering(specs, b.values), inclusive: b.inclusive });
+    return [ts.columns[0]!.descending ? { start: at(upper), end: at(lower) } : { start: at(lower), end: at(upper) }];
+  }
+  // Mixed orders: (c1, c2) > (v1, v2) is (c1 > v1) ∪ (c1 = v1 ∧ c2 > v2), each piece one
+  // contiguous byte range; with both bounds, the pieces of each side are intersected.
+  const lowerPieces = lower === null ? [{ start: null, end: null }] : tupleHalf(specs, ts.columns, lower.values, 'lower', lower.inclusive);
+  const upperPieces = upper === null ? [{ start: null, end: null }] : tupleHalf(specs, ts.columns, upper.values, 'upper', upper.inclusive);
+  const out: BoundSlice[] = [];
+  for (const a of lowerPieces) {
+    for (const b of upperPieces) {
+      const start = maxPosition(startPosition(a.start), startPosition(b.start));
+      const end = minPosition(endPosition(a.end), endPosition(b.end));
+      if (comparePositions(start, end) < 0) out.push({ start: startBound(start), end: endBound(end) });
+    }
+  }
+  return out;
+}
+
+/** The disjoint simple slices whose union is {x : x > values} ('lower') or {x : x < values}. */
+function tupleHalf(specs: { type: CqlType; descending: boolean }[], columns: readonly ColumnMetadata[], values: readonly CqlValue[], side: 'lower' | 'upper', inclusive: boolean): BoundSlice[] {
+  const out: BoundSlice[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const within = i === 0 ? null : { prefix: encodeClustering(specs, values.slice(0, i)), inclusive: true };
+    const beyond = { prefix: encodeClustering(specs, values.slice(0, i + 1)), inclusive: false };
+    // Greater values of an ascending column come later in byte order; of a descending one, earlier.
+    const later = (side === 'lower') !== columns[i]!.descending;
+    out.push(later ? { start: beyond, end: within } : { start: within, end: beyond });
+  }
+  if (inclusive) {
+    const all = { prefix: encodeClustering(specs, values), inclusive: true };
+    out.push({ start: all, end: all });
+  }
+  return out;
+}
+
+// Positions between clustering keys, to compare slice bounds that have prefix semantics:
+// `after: false` sits just before every key starting with `prefix`, `after: true` just after.
+type Position = 'min' | 'max' | { readonly prefix: Buffer; readonly after: boolean };
+
+function startPosition(b: ClusteringBound | null): Position {
+  return b === null ? 'min' : { prefix: b.prefix, after: !b.inclusive };
+}
+
+function endPosition(b: ClusteringBound | null): Position {
+  return b === null ? 'max' : { prefix: b.prefix, after: b.inclusive };
+}
+
+function startBound(p: Position): ClusteringBound | null {
+  return p === 'min' || p === 'max' ? null : { prefix: p.prefix, inclusive: !p.after };
+}
+
+function endBound(p: Position): ClusteringBound | null {
+  return p === 'min' || p === 'max' ? null : { prefix: p.prefix, inclusive: p.after };
+}
+
+function comparePositions(a: Position, b: Position): number {
+  if (a === b) return 0;
+  if (a === 'min' || b === 'max') return -1;
+  if (a === 'max' || b === 'min') return 1;
+  const n = Math.min(a.prefix.length, b.prefix.length);
+  const c = Buffer.compare(a.prefix.subarray(0, n), b.prefix.subarray(0, n));
+  if (c !== 0) return c;
+  if (a.prefix.length === b.prefix.length) return Number(a.after) - Number(b.after);
+  // One prefix extends the other: the shorter one's position is outside all of the longer's keys.
+  if (a.prefix.length < b.prefix.length) return a.after ? 1 : -1;
+  return b.after ? -1 : 1;
+}
+
+function maxPosition(a: Position, b: Position): Position {
+  return comparePositions(a, b) >= 0 ? a : b;
+}
+
+function minPosition(a: Position, b: Position): Position {
+  return comparePositions(a, b) <= 0 ? a : b;
 }
 
 function bindFilter(f: FilterPlan, ctx: TermContext): BoundFilter {

@@ -29,7 +29,7 @@ import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { StatusReport } from '../cluster/status-report.js';
+import type { EndpointsReport, RingEntry, StatusReport } from '../cluster/status-report.js';
 import type { ConsistencyLevel, CqlExecutor, CqlRequest, SchemaDescription } from '../cql/request.js';
 import { InvalidRequest, Overloaded } from '../errors.js';
 import type { Logger } from '../util/logger.js';
@@ -39,11 +39,15 @@ import {
   ADMIN_BODY_SCHEMA,
   ADMIN_RESPONSE_SCHEMA,
   CQL_BODY_SCHEMA,
+  ENDPOINTS_QUERY_SCHEMA,
   HEALTH_RESPONSE_SCHEMA,
+  KEYSPACE_QUERY_SCHEMA,
   SCHEMA_RESPONSE_SCHEMA,
   type AdminBody,
   type CqlBody,
+  type EndpointsQuery,
   type HealthState,
+  type KeyspaceQuery,
 } from './schemas.js';
 
 export interface AdminOperations {
@@ -54,9 +58,21 @@ export interface AdminOperations {
 
 /** The cluster as this node sees it (SPEC 3.3 `GET /v1/status`, `GET /v1/gossip`). */
 export interface ClusterViews {
-  status(): StatusReport;
+  /**
+   * Every node with its `owns`: effective ownership under `keyspace`'s replication when given
+   * (an unknown keyspace throws `InvalidRequest`), else the plain ring share.
+   */
+  status(keyspace?: string): StatusReport;
   /** Every endpoint's gossip state (`ringtail gossipinfo`); free-form JSON. */
   gossip(): unknown;
+}
+
+/** The ring and replica placement (SPEC 3.3 `GET /v1/ring`, `GET /v1/endpoints`). */
+export interface RingViews {
+  /** One entry per ring token in ring order; `owns` effective under `keyspace` when given. */
+  ring(keyspace?: string): readonly RingEntry[];
+  /** A partition key's token and replicas; `keys` are CQL literals, one per partition key column. */
+  endpoints(keyspace: string, table: string, keys: readonly string[]): EndpointsReport;
 }
 
 export interface HttpDeps {
@@ -72,6 +88,8 @@ export interface HttpDeps {
   admin: AdminOperations;
   /** Absent on a node without gossip: `/v1/status` and `/v1/gossip` are then 404. */
   cluster?: ClusterViews;
+  /** Absent on a node without gossip: `/v1/ring` and `/v1/endpoints` are then 404. */
+  ring?: RingViews;
   /** pino; request logs are written at debug level. */
   logger: Logger;
 }
@@ -178,8 +196,21 @@ export function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {}): Fast
   if (deps.cluster !== undefined) {
     const cluster = deps.cluster;
     // Free-form and still growing with the cluster work: serialised as they are, not by schema.
-    app.get('/v1/status', (_request, reply) => reply.type(JSON_TYPE).send(JSON.stringify(cluster.status())));
+    app.get<{ Querystring: KeyspaceQuery }>('/v1/status', { schema: { querystring: KEYSPACE_QUERY_SCHEMA } }, (request, reply) =>
+      reply.type(JSON_TYPE).send(JSON.stringify(cluster.status(request.query.keyspace))),
+    );
     app.get('/v1/gossip', (_request, reply) => reply.type(JSON_TYPE).send(JSON.stringify(cluster.gossip())));
+  }
+
+  if (deps.ring !== undefined) {
+    const ring = deps.ring;
+    app.get<{ Querystring: KeyspaceQuery }>('/v1/ring', { schema: { querystring: KEYSPACE_QUERY_SCHEMA } }, (request, reply) =>
+      reply.type(JSON_TYPE).send(JSON.stringify(ring.ring(request.query.keyspace))),
+    );
+    app.get<{ Querystring: EndpointsQuery }>('/v1/endpoints', { schema: { querystring: ENDPOINTS_QUERY_SCHEMA } }, (request, reply) => {
+      const { keyspace, table, key } = request.query;
+      return reply.type(JSON_TYPE).send(JSON.stringify(ring.endpoints(keyspace, table, typeof key === 'string' ? [key] : key)));
+    });
   }
 
   registerAdminRoutes(app, deps.admin);

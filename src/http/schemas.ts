@@ -45,6 +45,42 @@ export const CQL_BODY_SCHEMA = {
 /** SPEC 4: keyspace and table names. */
 const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_]{0,47}$';
 
+/** The query of `GET /v1/status` and `GET /v1/ring`: ownership effective for a keyspace. */
+export interface KeyspaceQuery {
+  readonly keyspace?: string;
+}
+
+export const KEYSPACE_QUERY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { keyspace: { type: 'string', pattern: NAME_PATTERN } },
+} as const;
+
+/** Most `key` values in `GET /v1/endpoints`: partition key columns are far fewer in practice. */
+export const MAX_ENDPOINT_KEY_VALUES = 64;
+/** Longest `key` literal in `GET /v1/endpoints` (a serialized partition key is at most 65535 bytes). */
+export const MAX_ENDPOINT_KEY_CHARS = 2 * 65_535 + 4;
+
+/** The query of `GET /v1/endpoints`: one `key` (a CQL literal) per partition key column. */
+export interface EndpointsQuery {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly key: string | readonly string[];
+}
+
+const keyLiteral = { type: 'string', maxLength: MAX_ENDPOINT_KEY_CHARS } as const;
+
+export const ENDPOINTS_QUERY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keyspace', 'table', 'key'],
+  properties: {
+    keyspace: { type: 'string', pattern: NAME_PATTERN },
+    table: { type: 'string', pattern: NAME_PATTERN },
+    key: { anyOf: [keyLiteral, { type: 'array', minItems: 1, maxItems: MAX_ENDPOINT_KEY_VALUES, items: keyLiteral }] },
+  },
+} as const;
+
 /** The body of `POST /v1/admin/flush|compact|…`; an absent body means `{}`. */
 export interface AdminBody {
   readonly keyspace?: string;
