@@ -76,7 +76,7 @@ export class AlreadyExists extends RequestError {
     readonly keyspace: string,
     readonly table: string,
   ) {
-    super(table === '' ? `Keyspace ${keyspace} already exists` : `Table ${keyspace}.${table} already exists`);
+    super(table === '' ? `Cannot add existing keyspace "${keyspace}"` : `Cannot add already existing table "${table}" to keyspace "${keyspace}"`);
   }
   override fields(): ErrorFields {
     return { keyspace: this.keyspace, table: this.table };

@@ -19,7 +19,7 @@ import { valueFromJson } from '../schema/values.js';
 import { nowSeconds } from '../runtime/clock.js';
 import type { Mutation } from './data-path.js';
 import { resolveTable, type ExecutionContext } from './execution-context.js';
-import { decodePartitionKey, decodeRow, encodeClusteringOf, ListPaths, partitionKeyOf, PartitionUpdateBuilder, type WriteStamp } from './row-codec.js';
+import { decodePartitionKey, decodeRow, encodeClusteringOf, ListPaths, partitionKeyOf, PartitionUpdateBuilder, type PartitionKey, type WriteStamp } from './row-codec.js';
 import { evaluateTerm } from './terms.js';
 import { bindWhere, planWhere, type WherePlan } from './where.js';
 
@@ -72,12 +72,8 @@ export function prepareModification(s: ModificationStatement, ctx: Pick<Executio
 
 function stampOf(using: UsingClause, table: TableMetadata, ctx: ExecutionContext, batchTimestamp: number | null, allowTtl: boolean): WriteStamp {
   let ts: number;
-  if (using.timestamp !== null) {
-    const v = evaluateTerm(using.timestamp, BIGINT, '[timestamp]', ctx) as bigint | null;
-    if (v === null) throw new InvalidRequest('Invalid null value of timestamp');
-    if (v < BigInt(Number.MIN_SAFE_INTEGER) || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidRequest(`Invalid timestamp ${v}: out of range`);
-    ts = Number(v);
-  } else ts = batchTimestamp ?? ctx.requestTimestamp ?? ctx.clock.nowMicros();
+  if (using.timestamp !== null) ts = timestampOf(using.timestamp, ctx);
+  else ts = batchTimestamp ?? ctx.requestTimestamp ?? ctx.clock.nowMicros();
   let ttl = table.params.defaultTimeToLive;
   if (using.ttl !== null) {
     if (!allowTtl) throw new InvalidRequest('A TTL cannot be used in DELETE statements');
@@ -98,8 +94,22 @@ function columnOf(layout: TableLayout, name: string): ColumnMetadata {
 
 function keyValue(c: ColumnMetadata, v: CqlValue): CqlValue {
   if (v === null) throw new InvalidRequest(`Invalid null value in condition for column ${c.name}`);
-  if (c.kind === 'partition_key' && ((typeof v === 'string' && v.length === 0) || (Buffer.isBuffer(v) && v.length === 0))) throw new InvalidRequest('Key may not be empty');
   return v;
+}
+
+/** The partition key of a write; like Cassandra, the serialized key may not be empty. */
+function writeKey(layout: TableLayout, values: readonly CqlValue[]): PartitionKey {
+  const pk = partitionKeyOf(layout, values.map((v, i) => keyValue(layout.partitionKey[i]!, v)));
+  if (pk.key.length === 0) throw new InvalidRequest('Key may not be empty');
+  return pk;
+}
+
+/** A USING TIMESTAMP value (a statement's or a batch's), in µs. */
+export function timestampOf(term: Term, ctx: ExecutionContext): number {
+  const v = evaluateTerm(term, BIGINT, '[timestamp]', ctx) as bigint | null;
+  if (v === null) throw new InvalidRequest('Invalid null value of timestamp');
+  if (v < BigInt(Number.MIN_SAFE_INTEGER) || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidRequest(`Invalid timestamp ${v}: out of range`);
+  return Number(v);
 }
 
 // ---- INSERT ----------------------------------------------------------------------------------
@@ -120,7 +130,7 @@ function prepareInsert(s: Insert, table: TableMetadata, layout: TableLayout): Mo
     table,
     async collect(ctx, out, batchTimestamp) {
       const stamp = stampOf(s.using, table, ctx, batchTimestamp, true);
-      const pk = partitionKeyOf(layout, layout.partitionKey.map((c, i) => keyValue(c, evaluateTerm(pkTerms[i]!, c.type, c.name, ctx))));
+      const pk = writeKey(layout, layout.partitionKey.map((c, i) => evaluateTerm(pkTerms[i]!, c.type, c.name, ctx)));
       const ck = layout.clustering.map((c, i) => keyValue(c, evaluateTerm(ckTerms[i]!, c.type, c.name, ctx)));
       const row = out.builder(table, pk).row(encodeClusteringOf(layout, ck));
       row.markLive(stamp);
@@ -158,7 +168,7 @@ function prepareInsertJson(s: InsertJson, table: TableMetadata, layout: TableLay
         if (!values.has(c.name) || values.get(c.name) === null) throw new InvalidRequest(`Invalid null value in condition for column ${c.name}`);
       }
       const stamp = stampOf(s.using, table, ctx, batchTimestamp, true);
-      const pk = partitionKeyOf(layout, layout.partitionKey.map((c) => keyValue(c, valueFromJson(c.type, values.get(c.name), c.name))));
+      const pk = writeKey(layout, layout.partitionKey.map((c) => valueFromJson(c.type, values.get(c.name), c.name)));
       const ck = layout.clustering.map((c) => keyValue(c, valueFromJson(c.type, values.get(c.name), c.name)));
       const row = out.builder(table, pk).row(encodeClusteringOf(layout, ck));
       row.markLive(stamp);
@@ -213,7 +223,7 @@ function prepareUpdate(assignments: readonly Assignment[], where: Parameters<typ
       const bound = bindWhere(plan, layout, ctx);
       const lists = new ListPaths(ctx.functions.listPositions, (n) => ctx.random.nextBytes(n));
       for (const pkValues of bound.partitionKeys!) {
-        const pk = partitionKeyOf(layout, pkValues.map((v, i) => keyValue(layout.partitionKey[i]!, v)));
+        const pk = writeKey(layout, pkValues);
         const builder = out.builder(table, pk);
         for (const ck of bound.prefixes) {
           const clustering = encodeClusteringOf(layout, ck);
@@ -315,7 +325,7 @@ function prepareDelete(s: Delete, table: TableMetadata, layout: TableLayout): Mo
       const stamp = stampOf(s.using, table, ctx, batchTimestamp, false);
       const bound = bindWhere(plan, layout, ctx);
       for (const pkValues of bound.partitionKeys!) {
-        const pk = partitionKeyOf(layout, pkValues.map((v, i) => keyValue(layout.partitionKey[i]!, v)));
+        const pk = writeKey(layout, pkValues);
         const builder = out.builder(table, pk);
         const deletion = { ts: stamp.ts, ldt: stamp.nowSec };
         if (plan.fullClustering) {

@@ -16,7 +16,7 @@ import type { DataPath } from './data-path.js';
 import { executeSchemaStatement, isSchemaStatement } from './ddl.js';
 import type { ExecutionContext } from './execution-context.js';
 import { TimeUuidGenerator, type FunctionContext } from './functions.js';
-import { prepareModification, UpdateCollector, type ModificationPlan } from './modification.js';
+import { prepareModification, timestampOf, UpdateCollector, type ModificationPlan } from './modification.js';
 import { parse } from './parser.js';
 import { ListPositionClock } from './row-codec.js';
 import { isConsistencyLevel, type ConsistencyLevel, type CqlExecutor, type CqlRequest, type CqlResult } from './request.js';
@@ -142,13 +142,6 @@ function plan(statement: Statement, ctx: ExecutionContext): Plan {
 
 /** One timestamp for every statement of a batch without its own, as Cassandra does. */
 function batchTimestampOf(batch: Batch, ctx: ExecutionContext): number {
-  if (batch.using.timestamp !== null) {
-    // Evaluated like a statement's USING TIMESTAMP, through the first statement's rules.
-    const v = batch.using.timestamp;
-    if (v.kind !== 'integer' && v.kind !== 'bind') throw new InvalidRequest('Invalid timestamp for BATCH');
-    const raw = v.kind === 'integer' ? v.text : String(ctx.bindings.get(v.index));
-    if (!/^-?\d+$/.test(raw)) throw new InvalidRequest(`Invalid timestamp ${raw} for BATCH`);
-    return Number(raw);
-  }
+  if (batch.using.timestamp !== null) return timestampOf(batch.using.timestamp, ctx);
   return ctx.requestTimestamp ?? ctx.clock.nowMicros();
 }

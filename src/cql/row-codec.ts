@@ -144,17 +144,21 @@ export class RowUpdate {
       if (last !== undefined && compareCellKey(last, cell) === 0) merged[merged.length - 1] = reconcileCells(last, cell);
       else merged.push(cell);
     }
-    const byColumn = new Map<string, DeletionTime>();
-    for (const d of this.complexDeletions) byColumn.set(d.column, maxDeletion(byColumn.get(d.column), d.deletion)!);
-    const complexDeletions = [...byColumn.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([column, deletion]) => ({ column, deletion }));
     return {
       clustering: this.clustering,
       liveness: this.liveness,
       deletion: this.deletion,
-      complexDeletions: complexDeletions.length > 0 ? complexDeletions : undefined,
+      complexDeletions: this.complexDeletions.length === 0 ? undefined : mergedComplexDeletions(this.complexDeletions),
       cells: merged,
     };
   }
+}
+
+/** One deletion per collection column (the strongest), sorted by column. */
+function mergedComplexDeletions(deletions: readonly ComplexDeletion[]): ComplexDeletion[] {
+  const byColumn = new Map<string, DeletionTime>();
+  for (const d of deletions) byColumn.set(d.column, maxDeletion(byColumn.get(d.column), d.deletion)!);
+  return [...byColumn.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([column, deletion]) => ({ column, deletion }));
 }
 
 function liveCell(column: string, path: Buffer | undefined, value: Buffer, stamp: WriteStamp): Cell {

@@ -140,7 +140,7 @@ function checkDistinct(selection: Selection, layout: TableLayout): void {
   for (const c of selection.readsColumns) {
     if (c.kind !== 'partition_key') throw new InvalidRequest(`SELECT DISTINCT queries must only request partition key columns and/or static columns (not ${c.name})`);
   }
-  if (selection.readsColumns.length < layout.partitionKey.length && !selection.isCount) {
+  if (new Set(selection.readsColumns.map((c) => c.name)).size < layout.partitionKey.length && !selection.isCount) {
     throw new InvalidRequest('SELECT DISTINCT queries must request all the partition key columns');
   }
 }
@@ -219,13 +219,15 @@ class RowReader {
     for (let p = state?.p ?? 0; p < keys.length; p++) {
       const resuming = state !== null && p === state.p;
       const pk = partitionKeyOf(this.layout, keys[p]!);
+      if (pk.key.length === 0) throw new InvalidRequest('Key may not be empty');
       let inPartition = resuming ? state.inPartition : 0;
       for (let s = resuming ? state.s : 0; s < slices.length; s++) {
         const after = resuming && s === state.s && state.c !== null ? Buffer.from(state.c, 'hex') : null;
         let slice = slices[s]!;
         if (after !== null) slice = this.reversed ? { start: slice.start, end: { prefix: after, inclusive: false } } : { start: { prefix: after, inclusive: false }, end: slice.end };
         // Without filters, the rows still wanted bound the first read of the slice.
-        const want = this.where.filters.length > 0 || this.distinct ? READ_BATCH_ROWS : Math.max(1, Math.min(READ_BATCH_ROWS, pageRows - rows.length, perPartitionLimit - inPartition));
+        const wanted = Math.min(READ_BATCH_ROWS, pageRows - rows.length, perPartitionLimit - inPartition, this.distinct ? 1 : READ_BATCH_ROWS);
+        const want = this.where.filters.length > 0 ? READ_BATCH_ROWS : Math.max(1, wanted);
         for await (const out of this.readSlice(pk, slice, want)) {
           if (inPartition >= perPartitionLimit || (this.distinct && inPartition >= 1)) break;
           rows.push(out);

@@ -12,6 +12,10 @@
  * (`<`, `<=`, `>`, `>=`, or a tuple slice) on the next one. Anything else is a filter, allowed
  * only with ALLOW FILTERING (SELECT) and never in UPDATE/DELETE.
  *
+ * A tuple slice compares values column by column, whatever each column's clustering order;
+ * over columns of mixed order it is not one byte range, so it binds to a union of disjoint
+ * simple slices (an equality prefix and one column's slice each), intersected per side.
+ *
  * Bounds: at most `MAX_KEY_COMBINATIONS` partition keys and as many clustering slices per
  * query (the product of the IN lists).
  */

@@ -17,7 +17,6 @@ describe('smoke', () => {
     await db.cql("INSERT INTO t (id, ts, v, tags) VALUES (1, '2024-01-01 00:00:00+0000', 'a', {'x', 'y'})");
     await db.cql('INSERT INTO t (id, ts, v) VALUES (?, ?, ?)', [1, '2024-01-02T00:00:00.000Z', 'b']);
     const rows = await db.rows('SELECT * FROM t WHERE id = 1');
-    console.log(JSON.stringify(rows));
     expect(rows.map((r) => r.v)).toEqual(['b', 'a']);
   });
 });
