@@ -25,7 +25,7 @@ import { nowSeconds } from '../runtime/clock.js';
 import { afterStart, beforeEnd, partitionStorageKey, rowStorageCk } from '../storage/data/keys.js';
 import { isRowLive } from '../storage/data/reconcile.js';
 import type { ClusteringBound, Partition, Row } from '../storage/data/types.js';
-import type { ScanPosition } from '../storage/engine/api.js';
+import type { ScanPosition, SliceQuery } from '../storage/engine/api.js';
 import { resolveTable, type ExecutionContext } from './execution-context.js';
 import type { RowsResult } from './request.js';
 import { decodePartitionKey, decodeRow, partitionKeyOf, type DecodedRow } from './row-codec.js';
@@ -196,6 +196,7 @@ class RowReader {
   truncated = false;
   private scanned = 0;
   private readonly nowSec: number;
+  private readonly singleRowPartitions: boolean;
 
   constructor(
     private readonly ctx: ExecutionContext,
@@ -206,6 +207,7 @@ class RowReader {
     private readonly distinct: boolean,
   ) {
     this.nowSec = nowSeconds(ctx.clock);
+    this.singleRowPartitions = layout.clustering.length === 0;
   }
 
   private accept(row: DecodedRow): boolean {
@@ -248,7 +250,11 @@ class RowReader {
     let current = slice;
     let batch = firstBatch;
     for (;;) {
-      const part = await this.ctx.dataPath.readPartition(this.table, pk.token, pk.key, { start: current.start, end: current.end, reversed: this.reversed, limit: batch }, this.ctx.consistency);
+      // A partition of a table without clustering columns holds one row at most: read it whole,
+      // which storage answers with a single lookup per SSTable instead of a header read and a
+      // slice scan.
+      const slice: SliceQuery = this.singleRowPartitions ? {} : { start: current.start, end: current.end, reversed: this.reversed, limit: batch };
+      const part = await this.ctx.dataPath.readPartition(this.table, pk.token, pk.key, slice, this.ctx.consistency);
       if (part === null) return;
       let live = 0;
       let last: Buffer | null = null;
@@ -259,7 +265,7 @@ class RowReader {
         if (decoded !== null && this.accept(decoded)) yield { row: decoded, token: pk.token, clustering: row.clustering };
       }
       this.scanned += part.rows.length;
-      if (live < batch || last === null || this.overScanBudget()) return;
+      if (this.singleRowPartitions || live < batch || last === null || this.overScanBudget()) return;
       const after: ClusteringBound = { prefix: last, inclusive: false };
       current = this.reversed ? { start: current.start, end: after } : { start: after, end: current.end };
       batch = READ_BATCH_ROWS;
