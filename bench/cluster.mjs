@@ -42,6 +42,7 @@ import { parseOptions, usageText } from './lib/args.mjs';
 import { commandLine, machineInfo, TempDirs } from './lib/env.mjs';
 import { fmtBytes, fmtMs, fmtRate, fmtSeconds, nowSeconds, percentile, round } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
+import { LatencyRecorder } from './lib/latency.mjs';
 import { nextBelow, prng32 } from './lib/workload.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -66,7 +67,6 @@ const KEY_SPACE = 1e12;
 /** Acknowledged keys remembered per node for reads (beyond that, random slots are replaced). */
 const MAX_TRACKED_KEYS = 1 << 22;
 /** Latency samples kept per request kind (a reservoir beyond that). */
-const MAX_LATENCY_SAMPLES = 1 << 20;
 /** Bad answers kept verbatim for the report. */
 const MAX_KEPT_PROBLEMS = 20;
 const CLI_TIMEOUT_MS = 150_000;
@@ -388,28 +388,6 @@ async function createSchema(http, cluster) {
 
 // ---- stability phase ---------------------------------------------------------------------------
 
-/** Samples of one request kind: the first `MAX_LATENCY_SAMPLES` kept, then reservoir sampling. */
-class Latencies {
-  constructor(seed) {
-    this.samples = new Float64Array(MAX_LATENCY_SAMPLES);
-    this.count = 0;
-    this.next = prng32(seed);
-  }
-
-  record(ms) {
-    const n = this.count++;
-    if (n < MAX_LATENCY_SAMPLES) this.samples[n] = ms;
-    else {
-      const j = nextBelow(this.next, n + 1);
-      if (j < MAX_LATENCY_SAMPLES) this.samples[j] = ms;
-    }
-  }
-
-  summary() {
-    const sorted = this.samples.slice(0, Math.min(this.count, MAX_LATENCY_SAMPLES)).sort();
-    return { samples: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted.length ? sorted[sorted.length - 1] : null };
-  }
-}
 
 function makeValues(valueBytes, seed) {
   const next = prng32(seed);
@@ -554,8 +532,8 @@ async function stabilityPhase({ opts, cluster, http, Pool }) {
   const pools = cluster.nodes.map((n) => new Pool(n.http, { connections: opts.concurrency, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 30_000, bodyTimeout: 30_000 }));
   const stats = { inserts: 0, selects: 0, wrongReads: 0, transportErrors: 0, errorsByStatus: {}, problems: [] };
   const watch = { polls: 0, pollFailures: 0, maxPhiStatus: 0, maxPhiMetrics: 0, maxLoopP99Ms: {}, falseDowns: [] };
-  const insertLatency = new Latencies(opts.seed + 1);
-  const selectLatency = new Latencies(opts.seed + 2);
+  const insertLatency = new LatencyRecorder(opts.seed + 1);
+  const selectLatency = new LatencyRecorder(opts.seed + 2);
   const startedMs = Date.now();
   const t0 = nowSeconds();
   const deadline = t0 + opts.loadSeconds;

@@ -30,8 +30,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { parseOptions, usageText } from './lib/args.mjs';
 import { collectGarbage, commandLine, machineInfo, TempDirs } from './lib/env.mjs';
-import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, percentile, ratio, round } from './lib/stats.mjs';
+import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, ratio, round } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
+import { LatencyRecorder } from './lib/latency.mjs';
 import { prng32, nextBelow } from './lib/workload.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -45,7 +46,6 @@ const TARGETS = {
 };
 
 /** Latency samples kept per phase (a reservoir beyond that): 8 MiB of Float64. */
-const MAX_LATENCY_SAMPLES = 1 << 20;
 /** Distinct values cycled through by the writers (generated before timing). */
 const VALUE_POOL = 1024;
 const START_TIMEOUT_S = 60;
@@ -269,38 +269,6 @@ async function nodeLoopDelayP99Ms(pool) {
 
 // ---- load loops ------------------------------------------------------------------------------
 
-/** Latencies of one phase: the first `MAX_LATENCY_SAMPLES` kept, then reservoir sampling. */
-class LatencyRecorder {
-  constructor(seed) {
-    this.samples = new Float64Array(MAX_LATENCY_SAMPLES);
-    this.count = 0;
-    this.next = prng32(seed);
-  }
-
-  record(ms) {
-    const n = this.count++;
-    if (n < MAX_LATENCY_SAMPLES) this.samples[n] = ms;
-    else {
-      const j = nextBelow(this.next, n + 1);
-      if (j < MAX_LATENCY_SAMPLES) this.samples[j] = ms;
-    }
-  }
-
-  summary() {
-    const sorted = this.samples.slice(0, Math.min(this.count, MAX_LATENCY_SAMPLES)).sort();
-    let sum = 0;
-    for (const v of sorted) sum += v;
-    return {
-      samples: sorted.length,
-      mean: sorted.length ? sum / sorted.length : null,
-      p50: percentile(sorted, 50),
-      p90: percentile(sorted, 90),
-      p99: percentile(sorted, 99),
-      p999: percentile(sorted, 99.9),
-      max: sorted.length ? sorted[sorted.length - 1] : null,
-    };
-  }
-}
 
 /**
  * `concurrency` workers, each sending one request at a time until `shouldStop()`; every

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Random } from '../runtime/random.js';
 import { makeRandomUuid } from '../schema/timeuuid.js';
 import { CorruptDataError } from '../util/bytes.js';
+import { writeFileDurablySync } from '../util/durable-file.js';
 import { chooseRandomTokens, MAX_TOKENS_PER_NODE } from './gossip/tokens.js';
 
 const FORMAT = 1;
@@ -20,15 +21,6 @@ const FORMAT = 1;
 export interface LocalState {
   readonly hostId: string;
   readonly tokens: readonly bigint[];
-}
-
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 export function localStateFile(dataDir: string): string {
@@ -54,18 +46,7 @@ export function readLocalState(dataDir: string): LocalState | null {
 }
 
 export function writeLocalState(dataDir: string, state: LocalState): void {
-  const file = localStateFile(dataDir);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, `${JSON.stringify({ format: FORMAT, host_id: state.hostId, tokens: state.tokens.map(String) })}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
+  writeFileDurablySync(localStateFile(dataDir), `${JSON.stringify({ format: FORMAT, host_id: state.hostId, tokens: state.tokens.map(String) })}\n`);
 }
 
 /** The stored state, or a new identity (random host id, `numTokens` random tokens) persisted first. */

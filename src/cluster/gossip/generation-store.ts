@@ -12,8 +12,8 @@
  * peers keep the old incarnation's state).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { CorruptDataError } from '../../util/bytes.js';
+import { writeFileDurablySync } from '../../util/durable-file.js';
 import { nextGeneration } from './generation.js';
 
 const GENERATION_FILE_PATTERN = /^([1-9][0-9]{0,15})\n?$/;
@@ -43,23 +43,7 @@ export class GenerationStore {
   /** Durably replaces the persisted generation. */
   write(generation: number): void {
     if (!Number.isSafeInteger(generation) || generation <= 0) throw new RangeError(`bad generation: ${generation}`);
-    const dir = path.dirname(this.filePath);
-    fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${this.filePath}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, `${generation}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.filePath);
-    const dirFd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(dirFd);
-    } finally {
-      fs.closeSync(dirFd);
-    }
+    writeFileDurablySync(this.filePath, `${generation}\n`);
   }
 
   /** At start: the generation for this incarnation, persisted before it is returned. */
