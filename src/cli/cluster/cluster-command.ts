@@ -1,10 +1,14 @@
 /**
  * `ringtail cluster up|run|down|stop|start|kill|pause|resume` (SPEC 2.2).
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CLUSTER_DIR, findNode, readClusterFile, type ClusterFile } from './cluster-file.js';
 import { UsageError } from '../usage-error.js';
-import { clusterDown, clusterUp, parseDatacenters, signalNode, startNodeAgain, stopNode } from './cluster-manager.js';
+import { clusterDown, clusterUp, isRunning, parseDatacenters, signalNode, startNodeAgain, stopNode } from './cluster-manager.js';
+
+/** How often `cluster run` checks that its nodes are still running. */
+const LIVENESS_CHECK_MS = 1000;
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -91,8 +95,18 @@ export function registerClusterCommand(program: Command): void {
     }
     printEndpoints(c);
     out('Cluster running; Ctrl-C stops every node.');
-    // Keep the process alive until a signal arrives.
-    await new Promise<never>(() => undefined);
+    // Stay in the foreground until a signal arrives (the timer keeps the process alive), and
+    // say so when a node exits on its own.
+    const reported = new Set<string>();
+    setInterval(() => {
+      for (const n of readClusterFile(flags.dir).nodes) {
+        if (isRunning(n.pid)) reported.delete(n.name);
+        else if (!reported.has(n.name) && !stopping) {
+          reported.add(n.name);
+          out(`${n.name} (pid ${n.pid}) is not running: see ${path.join(path.dirname(n.config), 'node.log')}`);
+        }
+      }
+    }, LIVENESS_CHECK_MS);
   });
 
   cluster
