@@ -1,0 +1,524 @@
+/**
+ * The coordinator's data path over the ring: a `DataPath` (src/cql/data-path.ts) that sends
+ * each write to every live replica and each point read to as many replicas as the consistency
+ * level needs, like Cassandra's `StorageProxy`. Any node coordinates.
+ *
+ * Patterns (Joshi, *Patterns of Distributed Systems*): Majority Quorum (the pure rules of
+ * consistency.ts, response-tally.ts and read-plan.ts, driven here) and Request Waiting List
+ * (`WaitingRequest`: one tally, one deadline and the pending replica requests of one client
+ * request). Cassandra: `StorageProxy.mutate`, `AbstractWriteResponseHandler`,
+ * `AbstractReadExecutor`, `DigestResolver`/`DataResolver`, `BlockingReadRepair`.
+ *
+ * Writes (SPEC 6.3): per mutation, the token's replicas under the keyspace's replication; the
+ * level's `Requirement`; `Unavailable` for every mutation of the call before anything is sent;
+ * then the mutation goes to every live replica (applied locally when this node is one) and the
+ * call resolves once each mutation's tally succeeded. A replica's error response counts as a
+ * failure (`WriteFailure` as soon as the level is out of reach); silence (timeouts, lost or
+ * dropped messages, a stopped peer) counts as nothing, and at `write_request_timeout_ms` the
+ * write fails with `WriteTimeout` (`write_type` SIMPLE, or UNLOGGED_BATCH for several
+ * mutations: there is no batch log yet).
+ *
+ * Point reads (SPEC 6.3, 6.4): `planRead` picks the closest live replica for the data (this
+ * node when it is a replica) and digest requests for the rest of `blockFor`; after the
+ * `speculative_retry` delay, a read still waiting asks one more replica. The read answers when
+ * the tally succeeded and the data arrived. If a digest differs from the data's, every contacted
+ * replica is read in full, the answers are merged with the storage merge rules (the same k-way
+ * merge a replica runs over its memtables and SSTables: headers, then rows by clustering with
+ * reconciliation and shadowing, then the slice's direction and limit), and under
+ * `read_repair = 'BLOCKING'` the merged partition is written (READ_REPAIR) to every replica whose
+ * answer differed, and the read waits for those acks before answering, so two successive
+ * QUORUM reads never go back in time. A repair not acknowledged by the read deadline is a
+ * `ReadTimeout` with `data_present` true; a repair refused with an error is a `ReadFailure`.
+ *
+ * System keyspaces (`system`, `system_schema`) are node-local, like Cassandra's LocalStrategy:
+ * their reads and writes go to the local engine whatever the level.
+ *
+ * Limitations (documented, for later work):
+ * - `scanRange` and `truncate` act on the local engine only: range reads across the ring and
+ *   cluster-wide TRUNCATE come later.
+ * - No hinted handoff (#7): a down replica simply misses the write; ANY with no live replica
+ *   therefore times out instead of storing a hint.
+ * - No short-read protection: with a `limit`, a replica whose answer was cut short may hide
+ *   rows that a shadowed row of another replica made room for; the merge may then return fewer
+ *   rows than the limit. The repair writes the whole merged partition rather than a per-replica
+ *   difference (idempotent, larger).
+ * - Pending replicas (bootstrap) are not known to the ring yet, so writes do not wait for them.
+ *
+ * Invariants: a request settles once (its first outcome wins; later answers are ignored); every
+ * timer is cancelled when it settles; nothing is sent for a request that is Unavailable.
+ * Bounds: one request per replica per round (at most MAX_REPLICAS_PER_REQUEST), plus one
+ * speculative request; every wait is bounded by the request's timeout.
+ */
+import type { DataPath, Mutation } from '../cql/data-path.js';
+import { LocalDataPath } from '../cql/data-path.js';
+import type { ConsistencyLevel } from '../cql/request.js';
+import { InvalidRequest, ReadFailure, ReadTimeout } from '../errors.js';
+import { parseEndpoint } from '../cluster/cluster-service.js';
+import { MessageTooLargeError, MessagingError, RemoteError } from '../messaging/errors.js';
+import type { MessagingService } from '../messaging/messaging-service.js';
+import { Verb } from '../messaging/verbs.js';
+import { replicasFor } from '../ring/replication-strategy.js';
+import type { Endpoint, TokenMetadata } from '../ring/token-metadata.js';
+import { nowSeconds, type Cancellable, type Clock, type Scheduler } from '../runtime/clock.js';
+import { SYSTEM_KEYSPACES, type Replication, type TableMetadata } from '../schema/schema.js';
+import type { Partition, PartitionUpdate } from '../storage/data/types.js';
+import type { RangeScanPage, RangeScanQuery, SliceQuery } from '../storage/engine/api.js';
+import { mergePartition, type PartitionSource } from '../storage/engine/partition-read.js';
+import type { StorageEngine } from '../storage/engine/storage-engine.js';
+import type { Logger } from '../util/logger.js';
+import { checkAvailable, requirementFor, writeTargets, type ReplicaInfo, type Requirement } from './consistency.js';
+import { fullDataReadsAfterMismatch, parseSpeculativeRetry, planRead, replicasToRepair, speculativeRequestKind, type ReadPlan } from './read-plan.js';
+import {
+  applyMutation,
+  decodeDataResponse,
+  decodeDigestResponse,
+  digestOfResponse,
+  encodeDataResponse,
+  encodeMutation,
+  encodeReadCommand,
+  partitionDigest,
+  readLocal,
+  type ReadCommand,
+} from './replica-verbs.js';
+import { ResponseTally, type WriteType } from './response-tally.js';
+
+export interface StorageProxyOptions {
+  readonly messaging: Pick<MessagingService, 'request'>;
+  /** The local replica's storage; also serves `scanRange` and `truncate` for now. */
+  readonly engine: StorageEngine;
+  /** The ring now (from gossip: `ClusterService.ringMetadata`). */
+  readonly ring: () => TokenMetadata;
+  /** A keyspace's replication from the current schema; undefined once it is dropped. */
+  readonly replicationOf: (keyspace: string) => Replication | undefined;
+  /** The failure detector's verdict (`ClusterService.isUp`); this node is always alive to itself. */
+  readonly isAlive: (endpoint: Endpoint) => boolean;
+  /** This node's ring endpoint (`host:port` of its internode address) and datacenter. */
+  readonly self: Endpoint;
+  readonly datacenter: string;
+  readonly writeRequestTimeoutMs: number;
+  readonly readRequestTimeoutMs: number;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  /** Lower is closer; default: this node 0, every other 1 (replication order breaks ties). */
+  readonly proximity?: (endpoint: Endpoint) => number;
+  /** Observed read latency at a percentile, for `speculative_retry = 'Np'`; default: no samples. */
+  readonly readLatencyPercentileMs?: (percentile: number) => number | undefined;
+}
+
+/** Counters for metrics and tests. */
+export interface StorageProxyStats {
+  readonly digestMismatches: number;
+  /** Replicas sent merged data by blocking read repair. */
+  readonly readRepairs: number;
+  readonly speculativeReads: number;
+}
+
+/**
+ * Whether a failed replica request is a replica failure (it answered with an error, or its
+ * answer can never arrive or be read) rather than silence, which only the deadline decides.
+ */
+function isReplicaFailure(error: unknown): boolean {
+  if (error instanceof RemoteError || error instanceof MessageTooLargeError) return true;
+  return !(error instanceof MessagingError);
+}
+
+interface WaitingRequestOptions {
+  readonly tally: ResponseTally;
+  readonly timeoutMs: number;
+  readonly scheduler: Scheduler;
+  /** Whether the client can be answered (checked after each success). */
+  readonly ready: () => boolean;
+  readonly timeoutError: () => Error;
+  readonly failureError: () => Error;
+  readonly onReplicaError: (endpoint: Endpoint, error: unknown) => void;
+}
+
+// #region pattern:Request Waiting List
+/**
+ * One client request waiting for its replicas: the tally, the deadline, and the replica
+ * requests in flight. Settles once: with success when `ready`, with the failure error as soon as
+ * the tally failed, with the timeout error at the deadline.
+ */
+class WaitingRequest {
+  readonly promise: Promise<void>;
+  private done = false;
+  private readonly timers: Cancellable[] = [];
+  private resolve!: () => void;
+  private reject!: (error: Error) => void;
+
+  constructor(private readonly o: WaitingRequestOptions) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.timers.push(o.scheduler.after(o.timeoutMs, () => this.finish(o.timeoutError())));
+  }
+
+  get tally(): ResponseTally {
+    return this.o.tally;
+  }
+
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  /** Runs `fn` after `delayMs` unless the request has settled by then. */
+  schedule(delayMs: number, fn: () => void): void {
+    this.timers.push(this.o.scheduler.after(delayMs, () => !this.done && fn()));
+  }
+
+  /**
+   * Counts `outcome` as `endpoint`'s answer. `accept` reads the answer; if it throws (a corrupt
+   * response) the replica counts as failed.
+   */
+  track<R>(endpoint: Endpoint, outcome: Promise<R>, accept: (response: R) => void): void {
+    outcome.then(
+      (response) => {
+        if (this.done) return;
+        try {
+          accept(response);
+        } catch (error) {
+          this.failed(endpoint, error);
+          return;
+        }
+        this.o.tally.recordSuccess(endpoint);
+        this.evaluate();
+      },
+      (error: unknown) => {
+        if (this.done) return;
+        if (isReplicaFailure(error)) this.failed(endpoint, error);
+      },
+    );
+  }
+
+  private failed(endpoint: Endpoint, error: unknown): void {
+    this.o.onReplicaError(endpoint, error);
+    this.o.tally.recordFailure(endpoint);
+    this.evaluate();
+  }
+
+  evaluate(): void {
+    if (this.done) return;
+    if (this.o.tally.state() === 'failed') this.finish(this.o.failureError());
+    else if (this.o.ready()) this.finish(null);
+  }
+
+  private finish(error: Error | null): void {
+    if (this.done) return;
+    this.done = true;
+    for (const timer of this.timers) timer.cancel();
+    if (error === null) this.resolve();
+    else this.reject(error);
+  }
+}
+// #endregion
+
+interface PreparedWrite {
+  readonly mutation: Mutation;
+  readonly replicas: readonly ReplicaInfo[];
+  readonly requirement: Requirement;
+}
+
+/** A replica's full answer: the partition and the digest of its encoding. */
+interface DataAnswer {
+  readonly partition: Partition | null;
+  readonly digest: Buffer;
+}
+
+interface DigestRound {
+  readonly data: DataAnswer;
+  readonly digests: ReadonlyMap<Endpoint, Buffer>;
+  readonly speculationSent: boolean;
+}
+
+/** What one point read needs through its rounds. */
+interface PointRead {
+  readonly table: TableMetadata;
+  readonly command: ReadCommand;
+  readonly requirement: Requirement;
+  readonly plan: ReadPlan;
+  readonly replicas: readonly ReplicaInfo[];
+  readonly deadlineMs: number;
+}
+
+export class StorageProxy implements DataPath {
+  private readonly local: LocalDataPath;
+  private readonly logger: Logger;
+  private readonly alive: (endpoint: Endpoint) => boolean;
+  private readonly proximity: (endpoint: Endpoint) => number;
+  private counters = { digestMismatches: 0, readRepairs: 0, speculativeReads: 0 };
+
+  constructor(private readonly o: StorageProxyOptions) {
+    this.local = new LocalDataPath(o.engine);
+    this.logger = o.logger.child({ component: 'storage-proxy' });
+    this.alive = (endpoint) => endpoint === o.self || o.isAlive(endpoint);
+    this.proximity = o.proximity ?? ((endpoint) => (endpoint === o.self ? 0 : 1));
+  }
+
+  stats(): StorageProxyStats {
+    return { ...this.counters };
+  }
+
+  // ---- writes ----
+
+  async write(mutations: readonly Mutation[], consistency: ConsistencyLevel): Promise<void> {
+    if (mutations.length > 0 && mutations.every((m) => SYSTEM_KEYSPACES.has(m.table.keyspace))) return this.local.write(mutations);
+    // Every mutation's availability first: an Unavailable batch sends nothing at all.
+    const prepared = mutations.map((m) => this.prepareWrite(m, consistency));
+    const writeType: WriteType = mutations.length > 1 ? 'UNLOGGED_BATCH' : 'SIMPLE';
+    if (prepared.length === 1) return this.performWrite(prepared[0]!, writeType);
+    await Promise.all(prepared.map((p) => this.performWrite(p, writeType)));
+  }
+
+  private prepareWrite(mutation: Mutation, consistency: ConsistencyLevel): PreparedWrite {
+    const replicas = this.replicasOf(mutation.table, mutation.update.token);
+    const requirement = requirementFor(consistency, this.replicationOf(mutation.table), replicas, this.o.datacenter, 'write');
+    checkAvailable(requirement, replicas, this.alive);
+    return { mutation, replicas, requirement };
+  }
+
+  // #region pattern:Majority Quorum
+  private performWrite(prepared: PreparedWrite, writeType: WriteType): Promise<void> {
+    const { live } = writeTargets(prepared.replicas, this.alive);
+    const tally = new ResponseTally(prepared.requirement, live);
+    const request = new WaitingRequest({
+      tally,
+      timeoutMs: this.o.writeRequestTimeoutMs,
+      scheduler: this.o.scheduler,
+      ready: () => tally.state() === 'succeeded',
+      timeoutError: () => tally.timeoutError('write', writeType),
+      failureError: () => tally.failureError('write'),
+      onReplicaError: (endpoint, error) => this.logReplicaError('write', endpoint, error),
+    });
+    const { table, update } = prepared.mutation;
+    let payload: Buffer | null = null;
+    let appliesLocally = false;
+    for (const target of live) {
+      if (target.endpoint === this.o.self) {
+        appliesLocally = true;
+        continue;
+      }
+      payload ??= encodeMutation(table.id, update);
+      request.track(target.endpoint, this.o.messaging.request(parseEndpoint(target.endpoint), Verb.MUTATION, payload, this.o.writeRequestTimeoutMs), noop);
+    }
+    // Sent to the peers first: the local commit-log sync then overlaps their round trips.
+    if (appliesLocally) request.track(this.o.self, this.applyLocally(table.id, update), noop);
+    request.evaluate();
+    return request.promise;
+  }
+  // #endregion
+
+  private async applyLocally(tableId: string, update: PartitionUpdate): Promise<void> {
+    await applyMutation(this.o.engine, { tableId, update });
+  }
+
+  // ---- point reads ----
+
+  async readPartition(table: TableMetadata, token: bigint, key: Buffer, slice: SliceQuery, consistency: ConsistencyLevel): Promise<Partition | null> {
+    if (SYSTEM_KEYSPACES.has(table.keyspace)) return this.local.readPartition(table, token, key, slice);
+    const replicas = this.replicasOf(table, token);
+    const requirement = requirementFor(consistency, this.replicationOf(table), replicas, this.o.datacenter, 'read');
+    const plan = planRead({
+      requirement,
+      replicas,
+      isAlive: this.alive,
+      localDc: this.o.datacenter,
+      proximity: this.proximity,
+      retry: parseSpeculativeRetry(table.params.speculativeRetry),
+      latencyPercentileMs: this.o.readLatencyPercentileMs ?? (() => undefined),
+      readTimeoutMs: this.o.readRequestTimeoutMs,
+    });
+    const read: PointRead = {
+      table,
+      command: { tableId: table.id, token, key, slice },
+      requirement,
+      plan,
+      replicas,
+      deadlineMs: this.o.clock.nowMs() + this.o.readRequestTimeoutMs,
+    };
+    const first = await this.digestRound(read);
+    let mismatch = false;
+    for (const digest of first.digests.values()) if (!digest.equals(first.data.digest)) mismatch = true;
+    if (!mismatch) return first.data.partition;
+    this.counters.digestMismatches++;
+    return this.resolveMismatch(read, first.speculationSent);
+  }
+
+  /** The data from the closest replica and digests from the others (plus a speculative one). */
+  private async digestRound(read: PointRead): Promise<DigestRound> {
+    const { plan } = read;
+    let data: DataAnswer | null = null;
+    const digests = new Map<Endpoint, Buffer>();
+    let speculationSent = false;
+    const tally = new ResponseTally(read.requirement, [plan.dataReplica, ...plan.digestReplicas].map((e) => this.infoOf(read, e)));
+    const request = new WaitingRequest({
+      tally,
+      timeoutMs: this.remainingMs(read),
+      scheduler: this.o.scheduler,
+      ready: () => data !== null && tally.state() === 'succeeded',
+      timeoutError: () => tally.timeoutError('read', undefined, data !== null),
+      failureError: () => tally.failureError('read'),
+      onReplicaError: (endpoint, error) => this.logReplicaError('read', endpoint, error),
+    });
+    // A second full answer (the speculative one and the slow one both arrived) is compared as a digest.
+    const onData = (endpoint: Endpoint) => (answer: DataAnswer) => {
+      if (data === null) data = answer;
+      else digests.set(endpoint, answer.digest);
+    };
+    const sendDigest = (endpoint: Endpoint): void => request.track(endpoint, this.requestDigest(read, endpoint), (d) => digests.set(endpoint, d));
+    request.track(plan.dataReplica, this.requestData(read, plan.dataReplica), onData(plan.dataReplica));
+    for (const endpoint of plan.digestReplicas) sendDigest(endpoint);
+    const speculation = plan.speculation;
+    if (speculation !== null) {
+      request.schedule(speculation.afterMs, () => {
+        if (data !== null && tally.state() === 'succeeded') return;
+        speculationSent = true;
+        this.counters.speculativeReads++;
+        tally.addTarget(this.infoOf(read, speculation.replica));
+        if (speculativeRequestKind(data !== null) === 'data') request.track(speculation.replica, this.requestData(read, speculation.replica), onData(speculation.replica));
+        else sendDigest(speculation.replica);
+      });
+    }
+    request.evaluate();
+    await request.promise;
+    return { data: data!, digests, speculationSent };
+  }
+
+  /**
+   * Digests differed: full data from every contacted replica, merged; the replicas whose answer
+   * differs from the merge are repaired (blocking) before the merge is returned.
+   */
+  private async resolveMismatch(read: PointRead, speculationSent: boolean): Promise<Partition | null> {
+    const endpoints = fullDataReadsAfterMismatch(read.plan, speculationSent);
+    const answers = new Map<Endpoint, DataAnswer>();
+    const tally = new ResponseTally(read.requirement, endpoints.map((e) => this.infoOf(read, e)));
+    const request = new WaitingRequest({
+      tally,
+      timeoutMs: this.remainingMs(read),
+      scheduler: this.o.scheduler,
+      ready: () => tally.state() === 'succeeded',
+      timeoutError: () => tally.timeoutError('read', undefined, answers.size > 0),
+      failureError: () => tally.failureError('read'),
+      onReplicaError: (endpoint, error) => this.logReplicaError('read', endpoint, error),
+    });
+    for (const endpoint of endpoints) request.track(endpoint, this.requestData(read, endpoint), (answer) => answers.set(endpoint, answer));
+    request.evaluate();
+    await request.promise;
+    // The answers of this moment: later ones are neither merged nor repaired (Cassandra alike).
+    const responses = [...answers];
+    const { token, key, slice } = read.command;
+    const merged = mergePartition(token, key, responses.map(([, answer]) => sourceOf(answer.partition)), slice, nowSeconds(this.o.clock));
+    const mergedDigest = partitionDigest(merged).toString('hex');
+    const stale = replicasToRepair(
+      read.table.params.readRepair,
+      responses.map(([endpoint, answer]) => ({ endpoint, digest: answer.digest.toString('hex') })),
+      mergedDigest,
+    );
+    if (stale.length > 0 && merged !== null) await this.repair(read, merged, stale);
+    return merged;
+  }
+
+  /** Blocking read repair: the merged partition to each stale replica; waits for every ack. */
+  private repair(read: PointRead, merged: Partition, stale: readonly Endpoint[]): Promise<void> {
+    this.counters.readRepairs += stale.length;
+    this.logger.debug({ table: `${read.table.keyspace}.${read.table.name}`, stale }, 'read repair');
+    const { consistency, blockFor } = read.requirement;
+    let outstanding = stale.length;
+    const received = (): number => Math.max(0, blockFor - outstanding);
+    const payload = encodeMutation(read.table.id, merged);
+    const timeoutMs = this.remainingMs(read);
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (error: Error | null): void => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        if (error === null) resolve();
+        else reject(error);
+      };
+      const timer = this.o.scheduler.after(timeoutMs, () => finish(new ReadTimeout({ consistency, received: received(), blockFor, dataPresent: true })));
+      for (const endpoint of stale) {
+        const outcome =
+          endpoint === this.o.self
+            ? this.applyLocally(read.table.id, merged)
+            : this.o.messaging.request(parseEndpoint(endpoint), Verb.READ_REPAIR, payload, timeoutMs);
+        outcome.then(
+          () => {
+            outstanding--;
+            if (outstanding === 0) finish(null);
+          },
+          (error: unknown) => {
+            if (!isReplicaFailure(error)) return;
+            this.logReplicaError('read repair', endpoint, error);
+            finish(new ReadFailure({ consistency, received: received(), blockFor, failures: 1 }));
+          },
+        );
+      }
+    });
+  }
+
+  /** A full data read from `endpoint`: local when it is this node. */
+  private async requestData(read: PointRead, endpoint: Endpoint): Promise<DataAnswer> {
+    if (endpoint === this.o.self) {
+      const partition = readLocal(this.o.engine, read.command);
+      return { partition, digest: partitionDigest(partition) };
+    }
+    const bytes = await this.o.messaging.request(parseEndpoint(endpoint), Verb.READ_DATA, encodeReadCommand(read.command), this.remainingMs(read));
+    return { partition: decodeDataResponse(bytes), digest: digestOfResponse(bytes) };
+  }
+
+  private async requestDigest(read: PointRead, endpoint: Endpoint): Promise<Buffer> {
+    if (endpoint === this.o.self) return partitionDigest(readLocal(this.o.engine, read.command));
+    const bytes = await this.o.messaging.request(parseEndpoint(endpoint), Verb.READ_DIGEST, encodeReadCommand(read.command), this.remainingMs(read));
+    return decodeDigestResponse(bytes);
+  }
+
+  // ---- local only, for now ----
+
+  /** Local replica only: range reads across the ring are not implemented yet. */
+  scanRange(table: TableMetadata, query: RangeScanQuery, consistency: ConsistencyLevel): Promise<RangeScanPage> {
+    return this.local.scanRange(table, query);
+  }
+
+  /** Local replica only: a cluster-wide TRUNCATE is not implemented yet. */
+  truncate(table: TableMetadata): Promise<void> {
+    return this.local.truncate(table);
+  }
+
+  // ---- helpers ----
+
+  private replicationOf(table: TableMetadata): Replication {
+    if (SYSTEM_KEYSPACES.has(table.keyspace)) throw new InvalidRequest(`Keyspace ${table.keyspace} is local to each node and cannot be written with other keyspaces`);
+    const replication = this.o.replicationOf(table.keyspace);
+    if (replication === undefined) throw new InvalidRequest(`Keyspace ${table.keyspace} does not exist`);
+    return replication;
+  }
+
+  private replicasOf(table: TableMetadata, token: bigint): ReplicaInfo[] {
+    const ring = this.o.ring();
+    return replicasFor(token, this.replicationOf(table), ring).map((endpoint) => ({ endpoint, datacenter: ring.location(endpoint)?.datacenter ?? '' }));
+  }
+
+  private infoOf(read: PointRead, endpoint: Endpoint): ReplicaInfo {
+    const info = read.replicas.find((r) => r.endpoint === endpoint);
+    return info ?? { endpoint, datacenter: '' };
+  }
+
+  /** Time left before the read's deadline; at least 1 ms so a late round still times out cleanly. */
+  private remainingMs(read: PointRead): number {
+    return Math.max(1, read.deadlineMs - this.o.clock.nowMs());
+  }
+
+  private logReplicaError(operation: string, endpoint: Endpoint, error: unknown): void {
+    this.logger.debug({ err: error, endpoint, operation }, 'replica answered with an error');
+  }
+}
+
+const noop = (): void => undefined;
+
+/** A replica's answer as a source of the storage merge (rows already in the slice's order). */
+function sourceOf(partition: Partition | null): PartitionSource {
+  if (partition === null) return { header: { rangeTombstones: [] }, rows: [][Symbol.iterator](), close: noop };
+  return { header: partition, rows: partition.rows[Symbol.iterator](), close: noop };
+}
