@@ -4,13 +4,20 @@
  *
  * Start-up order matters for durability: the storage engine opens, the schema tables replay
  * their commit-log records first, the schema they hold says which user tables exist, those
- * open and replay the rest of the log; only then does the HTTP endpoint accept requests.
- * Stopping reverses it: health turns to `draining`, HTTP stops accepting and finishes what it
- * has, memtables are flushed, the commit log closes.
+ * open and replay the rest of the log. Then the internode listener starts (with the replica
+ * verbs registered), the HTTP endpoint accepts requests through the coordinator
+ * (`StorageProxy`, a `DataPath` over the ring), and gossip starts.
+ * Stopping reverses it: health turns to `draining`, the shutdown is announced in gossip, HTTP
+ * stops accepting and finishes what it has, messaging stops, memtables are flushed, the commit
+ * log closes.
  */
 import path from 'node:path';
 import type { Settings } from './config/settings.js';
 import { LocalDataPath } from './cql/data-path.js';
+import { registerReplicaVerbs } from './coordinator/replica-verbs.js';
+import { StorageProxy } from './coordinator/storage-proxy.js';
+import { peerKey } from './messaging/peer.js';
+import { TokenMetadata } from './ring/token-metadata.js';
 import { QueryProcessor } from './cql/query-processor.js';
 import type { SchemaDescription } from './cql/request.js';
 import { buildHttpApp } from './http/app.js';
@@ -23,6 +30,7 @@ import { nowSeconds } from './runtime/clock.js';
 import { ClusterService, type SchemaExchange } from './cluster/cluster-service.js';
 import { ClusterRingView } from './cluster/ring-view.js';
 import { registerClusterMetrics } from './metrics/cluster-metrics.js';
+import { registerCoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { GenerationStore } from './cluster/gossip/generation-store.js';
 import { loadOrCreateLocalState } from './cluster/local-state.js';
 import { MessagingService, messagingOptionsFromSettings } from './messaging/messaging-service.js';
@@ -70,10 +78,9 @@ export interface LocalDatabase {
   readonly processor: QueryProcessor;
 }
 
-/** Opens storage, replays the commit log (schema tables first) and builds the CQL processor. */
-export async function openLocalDatabase(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<LocalDatabase> {
+/** Storage and schema, recovered: the commit log replayed (schema tables first). */
+export async function openStorage(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<{ engine: StorageEngine; schema: SchemaManager }> {
   const clock = deps.clock ?? systemClock;
-  const random = deps.random ?? systemRandom;
   const engine = await StorageEngine.open({
     dataDir: path.resolve(settings.data_dir),
     commitlogSync: settings.commitlog_sync,
@@ -92,12 +99,24 @@ export async function openLocalDatabase(settings: Settings, logger: Logger, deps
     const schema = new SchemaManager(store, engine, logger);
     schema.openAllTables();
     await engine.replayCommitLog();
-    const processor = new QueryProcessor({ schema, dataPath: new LocalDataPath(engine), clock, random, defaultConsistency: settings.default_consistency });
-    return { engine, schema, processor };
+    return { engine, schema };
   } catch (err) {
     await engine.close({ flush: false });
     throw err;
   }
+}
+
+/** One node's data without the network: every consistency level is met by the local replica. */
+export async function openLocalDatabase(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<LocalDatabase> {
+  const { engine, schema } = await openStorage(settings, logger, deps);
+  const processor = new QueryProcessor({
+    schema,
+    dataPath: new LocalDataPath(engine),
+    clock: deps.clock ?? systemClock,
+    random: deps.random ?? systemRandom,
+    defaultConsistency: settings.default_consistency,
+  });
+  return { engine, schema, processor };
 }
 
 export async function startNode(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<NodeHandle> {
@@ -105,15 +124,36 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
   const random = deps.random ?? systemRandom;
   let health: Health = 'starting';
   const dataDir = path.resolve(settings.data_dir);
-  const { engine, schema, processor } = await openLocalDatabase(settings, logger, { clock, random });
+  const { engine, schema } = await openStorage(settings, logger, { clock, random });
   const local = loadOrCreateLocalState(dataDir, settings.num_tokens, random);
   const generation = new GenerationStore(path.join(dataDir, 'system', 'generation')).nextAndPersist(nowSeconds(clock));
   const messaging = new MessagingService(messagingOptionsFromSettings(settings, { hostId: local.hostId, scheduler: systemScheduler, logger, random }));
   let cluster: ClusterService | null = null;
   let ringView: ClusterRingView | null = null;
   try {
+    registerReplicaVerbs(messaging, engine, logger);
+    await messaging.start();
+    const self = peerKey(messaging.address);
+    // Requests are served once HTTP listens, just before gossip starts: until then the ring is
+    // this node alone, as the gossiper itself would describe it.
+    const dataPath = new StorageProxy({
+      messaging,
+      engine,
+      ring: () => cluster?.ringMetadata() ?? TokenMetadata.build([{ endpoint: self, datacenter: settings.datacenter, rack: settings.rack, tokens: local.tokens }]),
+      replicationOf: (keyspace) => schema.current.keyspace(keyspace)?.replication,
+      isAlive: (endpoint) => cluster?.isUp(endpoint) ?? endpoint === self,
+      self,
+      datacenter: settings.datacenter,
+      writeRequestTimeoutMs: settings.write_request_timeout_ms,
+      readRequestTimeoutMs: settings.read_request_timeout_ms,
+      clock,
+      scheduler: systemScheduler,
+      logger,
+    });
+    const processor = new QueryProcessor({ schema, dataPath, clock, random, defaultConsistency: settings.default_consistency });
     const registry = createMetricsRegistry();
     registerStorageMetrics(registry, engine);
+    registerCoordinatorMetrics(registry, dataPath);
     const tablesIn = (keyspace?: string, table?: string) => [...schema.current.tables()].filter((t) => (keyspace === undefined || t.keyspace === keyspace) && (table === undefined || t.name === table));
     const app = buildHttpApp(
       {
@@ -151,7 +191,6 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     const port = typeof address === 'object' && address !== null ? address.port : settings.http_port;
     const httpUrl = `http://${settings.http_address.includes(':') ? `[${settings.http_address}]` : settings.http_address}:${port}`;
 
-    await messaging.start();
     const schemaExchange: SchemaExchange = {
       version: () => schema.current.version,
       export: () => encodeSchema(exportSchema(engine)),
