@@ -266,6 +266,16 @@ export function registerReplicaVerbs(messaging: Pick<MessagingService, 'register
     guarded('READ_DATA', (payload) => encodeDataResponse(readLocal(storage, decodeReadCommand(payload)))),
   );
   messaging.registerHandler(
+    Verb.TRUNCATE,
+    guarded('TRUNCATE', async (payload) => {
+      const tableId = Buffer.from(payload).toString('utf8');
+      const table = storage.table(tableId);
+      if (table === undefined) throw new UnknownTableError(tableId);
+      await table.truncate();
+      return new Uint8Array(0);
+    }),
+  );
+  messaging.registerHandler(
     Verb.READ_DIGEST,
     guarded('READ_DIGEST', (payload) => encodeDigestResponse(partitionDigest(readLocal(storage, decodeReadCommand(payload))))),
   );

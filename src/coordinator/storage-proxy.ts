@@ -34,8 +34,8 @@
  * their reads and writes go to the local engine whatever the level.
  *
  * Limitations (documented, for later work):
- * - `scanRange` and `truncate` act on the local engine only: range reads across the ring and
- *   cluster-wide TRUNCATE come later.
+ * - `scanRange` acts on the local engine only: range reads across the ring come later.
+ *   (`truncate` empties the table on every node and needs them all up, as Cassandra's does.)
  * - No hinted handoff (#7): a down replica simply misses the write; ANY with no live replica
  *   therefore times out instead of storing a hint.
  * - No short-read protection: with a `limit`, a replica whose answer was cut short may hide
@@ -52,7 +52,7 @@
 import type { DataPath, Mutation } from '../cql/data-path.js';
 import { LocalDataPath } from '../cql/data-path.js';
 import type { ConsistencyLevel } from '../cql/request.js';
-import { InvalidRequest, ReadFailure, ReadTimeout } from '../errors.js';
+import { InvalidRequest, ReadFailure, ReadTimeout, Unavailable, WriteFailure } from '../errors.js';
 import { parseEndpoint } from '../cluster/cluster-service.js';
 import { MessageTooLargeError, MessagingError, RemoteError } from '../messaging/errors.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
@@ -481,9 +481,21 @@ export class StorageProxy implements DataPath {
     return this.local.scanRange(table, query);
   }
 
-  /** Local replica only: a cluster-wide TRUNCATE is not implemented yet. */
-  truncate(table: TableMetadata): Promise<void> {
-    return this.local.truncate(table);
+  /**
+   * TRUNCATE empties the table on every node of the ring, as Cassandra does, so it needs every
+   * node up (`Unavailable` otherwise, before anything is truncated) and waits for each of them.
+   */
+  async truncate(table: TableMetadata): Promise<void> {
+    if (SYSTEM_KEYSPACES.has(table.keyspace)) return this.local.truncate(table);
+    const endpoints = this.o.ring().endpoints();
+    const alive = endpoints.filter((e) => e === this.o.self || this.o.isAlive(e));
+    if (alive.length < endpoints.length) throw new Unavailable('ALL', endpoints.length, alive.length);
+    const payload = Buffer.from(table.id, 'utf8');
+    const results = await Promise.allSettled(
+      endpoints.map((e) => (e === this.o.self ? this.local.truncate(table) : this.o.messaging.request(parseEndpoint(e), Verb.TRUNCATE, payload, this.o.writeRequestTimeoutMs))),
+    );
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) throw new WriteFailure({ consistency: 'ALL', received: endpoints.length - failed, blockFor: endpoints.length, failures: failed });
   }
 
   // ---- helpers ----

@@ -1,6 +1,7 @@
 /**
  * The replicated data path through HTTP on a real 3-node cluster (issue #5 §4): writes at
- * QUORUM reach every replica and any node reads them; with one node killed QUORUM still works;
+ * QUORUM reach every replica and any node reads them; TRUNCATE empties every replica; with one
+ * node killed QUORUM still works;
  * with two killed QUORUM answers `Unavailable` at once and ONE still reads.
  */
 import { execFile } from 'node:child_process';
@@ -53,6 +54,13 @@ it('replicates QUORUM writes, survives one node down, and refuses QUORUM with tw
       const r = await cqlOk<{ rows: { v: string }[] }>(n.http, 'SELECT v FROM r.kv WHERE k = ?', { params: [k], consistency: 'ALL' });
       expect(r.rows).toEqual([{ v: `v${k}` }]);
     }
+  }
+
+  // TRUNCATE through one node empties every replica.
+  await cqlOk(b.http, 'TRUNCATE r.kv');
+  for (const n of nodes) {
+    const counted = await cqlOk<{ rows: { count: string }[] }>(n.http, 'SELECT COUNT(*) FROM r.kv', { consistency: 'ONE' });
+    expect(counted.rows).toEqual([{ count: '0' }]);
   }
 
   process.kill(c.pid, 'SIGKILL');
