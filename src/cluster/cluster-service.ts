@@ -164,6 +164,7 @@ export class ClusterService {
         this.o.messaging.sendOneWay(parseEndpoint(effect.to), VERB_OF[effect.message.kind], encodeGossipMessage(effect.message));
         continue;
       }
+      this.ringStale = true;
       this.onGossipEvent(effect);
       for (const l of this.listeners) l(effect);
     }
@@ -234,8 +235,16 @@ export class ClusterService {
 
   /** The ring as gossip describes it now (for placement by other components). */
   ringMetadata(): TokenMetadata {
-    return this.snapshot().placement.ring;
+    // The coordinator asks on every request: rebuild only after gossip reported a change
+    // (an event), not on every call.
+    if (this.ringStale || this.ringCache === null) {
+      this.snapshot();
+      this.ringStale = false;
+    }
+    return this.ringCache!.ring;
   }
+
+  private ringStale = true;
 
   /** One entry per ring token in ring order, with its node's ownership (effective under `replication` when given). */
   ring(replication?: Replication): RingEntry[] {

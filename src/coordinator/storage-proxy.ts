@@ -220,10 +220,22 @@ interface PreparedWrite {
   readonly requirement: Requirement;
 }
 
-/** A replica's full answer: the partition and the digest of its encoding. */
-interface DataAnswer {
-  readonly partition: Partition | null;
-  readonly digest: Buffer;
+/**
+ * A replica's full answer: the partition and the digest of its encoding, computed only when a
+ * digest is compared (a read at ONE never hashes anything).
+ */
+class DataAnswer {
+  private hash: Buffer | null = null;
+
+  constructor(
+    readonly partition: Partition | null,
+    private readonly computeDigest: () => Buffer,
+  ) {}
+
+  get digest(): Buffer {
+    this.hash ??= this.computeDigest();
+    return this.hash;
+  }
 }
 
 interface DigestRound {
@@ -325,10 +337,15 @@ export class StorageProxy implements DataPath {
       isAlive: this.alive,
       localDc: this.o.datacenter,
       proximity: this.proximity,
-      retry: parseSpeculativeRetry(table.params.speculativeRetry),
+      retry: this.speculativeRetryOf(table.params.speculativeRetry),
       latencyPercentileMs: this.o.readLatencyPercentileMs ?? (() => undefined),
       readTimeoutMs: this.o.readRequestTimeoutMs,
     });
+    // This node alone answers (ONE/LOCAL_ONE on a local replica, or RF 1 here): no tally, no
+    // timer, no digest.
+    if (plan.dataReplica === this.o.self && plan.digestReplicas.length === 0 && plan.speculation === null) {
+      return readLocal(this.o.engine, { tableId: table.id, token, key, slice });
+    }
     const read: PointRead = {
       table,
       command: { tableId: table.id, token, key, slice },
@@ -462,10 +479,10 @@ export class StorageProxy implements DataPath {
   private async requestData(read: PointRead, endpoint: Endpoint): Promise<DataAnswer> {
     if (endpoint === this.o.self) {
       const partition = readLocal(this.o.engine, read.command);
-      return { partition, digest: partitionDigest(partition) };
+      return new DataAnswer(partition, () => partitionDigest(partition));
     }
     const bytes = await this.o.messaging.request(parseEndpoint(endpoint), Verb.READ_DATA, encodeReadCommand(read.command), this.remainingMs(read));
-    return { partition: decodeDataResponse(bytes), digest: digestOfResponse(bytes) };
+    return new DataAnswer(decodeDataResponse(bytes), () => digestOfResponse(bytes));
   }
 
   private async requestDigest(read: PointRead, endpoint: Endpoint): Promise<Buffer> {
@@ -499,6 +516,18 @@ export class StorageProxy implements DataPath {
   }
 
   // ---- helpers ----
+
+  private readonly retryByOption = new Map<string, ReturnType<typeof parseSpeculativeRetry>>();
+
+  /** The table's `speculative_retry`, parsed once per distinct text (a handful per cluster). */
+  private speculativeRetryOf(text: string): ReturnType<typeof parseSpeculativeRetry> {
+    let retry = this.retryByOption.get(text);
+    if (retry === undefined) {
+      retry = parseSpeculativeRetry(text);
+      this.retryByOption.set(text, retry);
+    }
+    return retry;
+  }
 
   private replicationOf(table: TableMetadata): Replication {
     if (SYSTEM_KEYSPACES.has(table.keyspace)) throw new InvalidRequest(`Keyspace ${table.keyspace} is local to each node and cannot be written with other keyspaces`);
