@@ -344,7 +344,13 @@ export class StorageProxy implements DataPath {
     // This node alone answers (ONE/LOCAL_ONE on a local replica, or RF 1 here): no tally, no
     // timer, no digest.
     if (plan.dataReplica === this.o.self && plan.digestReplicas.length === 0 && plan.speculation === null) {
-      return readLocal(this.o.engine, { tableId: table.id, token, key, slice });
+      try {
+        return readLocal(this.o.engine, { tableId: table.id, token, key, slice });
+      } catch (err) {
+        // The same answer a tally gives when its only replica fails.
+        this.logReplicaError('read', this.o.self, err);
+        throw new ReadFailure({ consistency: requirement.consistency, received: 0, blockFor: requirement.blockFor, failures: 1 });
+      }
     }
     const read: PointRead = {
       table,
