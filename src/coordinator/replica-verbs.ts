@@ -41,6 +41,7 @@
 import { createHash } from 'node:crypto';
 import type { MessagingService } from '../messaging/messaging-service.js';
 import { Verb } from '../messaging/verbs.js';
+import { decodeRangeCommand, encodeRangePage } from './range-read.js';
 import { readUpdate, writeHeader, writeUpdate } from '../storage/data/codec.js';
 import type { ClusteringBound, Partition, PartitionUpdate, RangeTombstone } from '../storage/data/types.js';
 import type { SliceQuery } from '../storage/engine/api.js';
@@ -264,6 +265,13 @@ export function registerReplicaVerbs(messaging: Pick<MessagingService, 'register
   messaging.registerHandler(
     Verb.READ_DATA,
     guarded('READ_DATA', (payload) => encodeDataResponse(readLocal(storage, decodeReadCommand(payload)))),
+  );
+  messaging.registerHandler(
+    Verb.RANGE_READ,
+    guarded('RANGE_READ', (payload) => {
+      const { tableId, query } = decodeRangeCommand(payload);
+      return encodeRangePage(storeOf(storage, tableId).scanRange(query));
+    }),
   );
   messaging.registerHandler(
     Verb.TRUNCATE,

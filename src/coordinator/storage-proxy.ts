@@ -34,8 +34,9 @@
  * their reads and writes go to the local engine whatever the level.
  *
  * Limitations (documented, for later work):
- * - `scanRange` acts on the local engine only: range reads across the ring come later.
- *   (`truncate` empties the table on every node and needs them all up, as Cassandra's does.)
+ * - `scanRange` asks every live node for each page and merges them (`range-read.ts`), rather
+ *   than only the replicas the level needs per range; `truncate` empties the table on every
+ *   node and needs them all up, as Cassandra's does.
  * - No hinted handoff (#7): a down replica simply misses the write; ANY with no live replica
  *   therefore times out instead of storing a hint.
  * - No short-read protection: with a `limit`, a replica whose answer was cut short may hide
@@ -64,6 +65,7 @@ import { SYSTEM_KEYSPACES, type Replication, type TableMetadata } from '../schem
 import type { Partition, PartitionUpdate } from '../storage/data/types.js';
 import type { RangeScanPage, RangeScanQuery, SliceQuery } from '../storage/engine/api.js';
 import { mergePartition, type PartitionSource } from '../storage/engine/partition-read.js';
+import { decodeRangePage, encodeRangeCommand, mergeRangePages } from './range-read.js';
 import type { StorageEngine } from '../storage/engine/storage-engine.js';
 import type { Logger } from '../util/logger.js';
 import { checkAvailable, requirementFor, writeTargets, type ReplicaInfo, type Requirement } from './consistency.js';
@@ -499,9 +501,31 @@ export class StorageProxy implements DataPath {
 
   // ---- local only, for now ----
 
-  /** Local replica only: range reads across the ring are not implemented yet. */
-  scanRange(table: TableMetadata, query: RangeScanQuery, consistency: ConsistencyLevel): Promise<RangeScanPage> {
-    return this.local.scanRange(table, query);
+  /**
+   * A page of a token range across the ring: every live node is asked for the same page and
+   * the answers are merged (`range-read.ts`). A node that fails makes the page a `ReadFailure`.
+   */
+  async scanRange(table: TableMetadata, query: RangeScanQuery, consistency: ConsistencyLevel): Promise<RangeScanPage> {
+    if (SYSTEM_KEYSPACES.has(table.keyspace)) return this.local.scanRange(table, query);
+    const endpoints = this.o.ring().endpoints().filter((e) => e === this.o.self || this.o.isAlive(e));
+    if (endpoints.length <= 1) return this.local.scanRange(table, query);
+    const payload = encodeRangeCommand({ tableId: table.id, query });
+    const results = await Promise.allSettled(
+      endpoints.map(async (e) =>
+        e === this.o.self ? this.local.scanRange(table, query) : decodeRangePage(await this.o.messaging.request(parseEndpoint(e), Verb.RANGE_READ, payload, this.o.readRequestTimeoutMs)),
+      ),
+    );
+    const pages: RangeScanPage[] = [];
+    let failures = 0;
+    for (const r of results) {
+      if (r.status === 'fulfilled') pages.push(r.value);
+      else {
+        failures++;
+        this.logReplicaError('range read', '?', r.reason);
+      }
+    }
+    if (failures > 0) throw new ReadFailure({ consistency, received: pages.length, blockFor: endpoints.length, failures });
+    return mergeRangePages(pages, nowSeconds(this.o.clock));
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * The replicated data path through HTTP on a real 3-node cluster (issue #5 §4): writes at
- * QUORUM reach every replica and any node reads them; TRUNCATE empties every replica; with one
+ * QUORUM reach every replica and any node reads them; a range read through any node sees every
+ * row once, page by page; TRUNCATE empties every replica; with one
  * node killed QUORUM still works;
  * with two killed QUORUM answers `Unavailable` at once and ONE still reads.
  */
@@ -55,6 +56,23 @@ it('replicates QUORUM writes, survives one node down, and refuses QUORUM with tw
       expect(r.rows).toEqual([{ v: `v${k}` }]);
     }
   }
+
+  // A range read through any node sees every node's rows exactly once, page by page, even with
+  // RF 1 (each row on one node only).
+  await cqlOk(a.http, "CREATE KEYSPACE one WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+  await cqlOk(a.http, 'CREATE TABLE one.kv (k int PRIMARY KEY, v text)');
+  await waitFor(async () => (await postCql(c.http, 'SELECT * FROM one.kv WHERE k = 0')).status === 200, 'the RF 1 table on every node', 5_000);
+  for (let k = 0; k < 60; k++) await cqlOk(a.http, 'INSERT INTO one.kv (k, v) VALUES (?, ?)', { params: [k, `w${k}`] });
+  const seen: number[] = [];
+  let pagingState: string | null = null;
+  do {
+    const page: { rows: { k: number }[]; paging_state: string | null } = await cqlOk(b.http, 'SELECT k FROM one.kv', { page_size: 7, paging_state: pagingState });
+    seen.push(...page.rows.map((r) => r.k));
+    pagingState = page.paging_state;
+  } while (pagingState !== null);
+  expect(seen.slice().sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, k) => k));
+  const counted = await cqlOk<{ rows: { count: string }[] }>(c.http, 'SELECT COUNT(*) FROM one.kv');
+  expect(counted.rows).toEqual([{ count: '60' }]);
 
   // TRUNCATE through one node empties every replica.
   await cqlOk(b.http, 'TRUNCATE r.kv');
