@@ -18,6 +18,7 @@ import { registerReplicaVerbs } from './coordinator/replica-verbs.js';
 import { StorageProxy } from './coordinator/storage-proxy.js';
 import { peerKey } from './messaging/peer.js';
 import { TokenMetadata } from './ring/token-metadata.js';
+import { HybridClock } from './versioning/hybrid-clock.js';
 import { QueryProcessor } from './cql/query-processor.js';
 import type { SchemaDescription } from './cql/request.js';
 import { buildHttpApp } from './http/app.js';
@@ -131,7 +132,13 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
   let cluster: ClusterService | null = null;
   let ringView: ClusterRingView | null = null;
   try {
-    registerReplicaVerbs(messaging, engine, logger);
+    // Write timestamps come from a Hybrid Clock that moves past every timestamp a replica
+    // receives, so a node with a slow clock never writes "into the past" of what it has seen.
+    const writeClock = new HybridClock(clock);
+    registerReplicaVerbs(messaging, engine, logger, (micros) => {
+      const seen = writeClock.observe(micros);
+      if (seen.kind === 'excess-drift') logger.warn({ aheadMicros: seen.aheadMicros }, 'ignored a timestamp too far ahead of this node\'s clock');
+    });
     await messaging.start();
     const self = peerKey(messaging.address);
     // Requests are served once HTTP listens, just before gossip starts: until then the ring is
@@ -150,7 +157,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       scheduler: systemScheduler,
       logger,
     });
-    const processor = new QueryProcessor({ schema, dataPath, clock, random, defaultConsistency: settings.default_consistency });
+    const processor = new QueryProcessor({ schema, dataPath, clock, random, defaultConsistency: settings.default_consistency, writeClock });
     const registry = createMetricsRegistry();
     registerStorageMetrics(registry, engine);
     registerCoordinatorMetrics(registry, dataPath);

@@ -41,6 +41,7 @@
 import { createHash } from 'node:crypto';
 import type { MessagingService } from '../messaging/messaging-service.js';
 import { Verb } from '../messaging/verbs.js';
+import { headerTimestamps, rowTimestamps, type TimestampRange } from '../storage/data/reconcile.js';
 import { decodeRangeCommand, encodeRangePage } from './range-read.js';
 import { readUpdate, writeHeader, writeUpdate } from '../storage/data/codec.js';
 import type { ClusteringBound, Partition, PartitionUpdate, RangeTombstone } from '../storage/data/types.js';
@@ -244,7 +245,13 @@ export function readLocal(storage: ReplicaStorage, command: ReadCommand): Partit
  * Serves the data-path verbs from `storage` on `messaging`. Errors are logged at debug (a
  * dropped table during a schema change is routine) and answered as error responses.
  */
-export function registerReplicaVerbs(messaging: Pick<MessagingService, 'registerHandler'>, storage: ReplicaStorage, logger: Logger): void {
+export function registerReplicaVerbs(
+  messaging: Pick<MessagingService, 'registerHandler'>,
+  storage: ReplicaStorage,
+  logger: Logger,
+  /** Told the newest timestamp of every mutation received (the Hybrid Clock moves past it). */
+  observeTimestamp: (micros: number) => void = () => undefined,
+): void {
   const log = logger.child({ component: 'replica-verbs' });
   const guarded =
     <T>(verb: string, serve: (payload: Uint8Array) => Promise<T> | T) =>
@@ -257,7 +264,10 @@ export function registerReplicaVerbs(messaging: Pick<MessagingService, 'register
       }
     };
   const mutation = async (payload: Uint8Array): Promise<Uint8Array> => {
-    await applyMutation(storage, decodeMutation(payload));
+    const message = decodeMutation(payload);
+    const newest = newestTimestamp(message.update);
+    if (newest > 0) observeTimestamp(newest);
+    await applyMutation(storage, message);
     return new Uint8Array(0);
   };
   messaging.registerHandler(Verb.MUTATION, guarded('MUTATION', mutation));
@@ -287,4 +297,12 @@ export function registerReplicaVerbs(messaging: Pick<MessagingService, 'register
     Verb.READ_DIGEST,
     guarded('READ_DIGEST', (payload) => encodeDigestResponse(partitionDigest(readLocal(storage, decodeReadCommand(payload))))),
   );
+}
+
+/** The newest write or deletion timestamp in an update (µs), 0 when it has none. */
+export function newestTimestamp(update: PartitionUpdate): number {
+  const range: TimestampRange = { min: Number.POSITIVE_INFINITY, max: 0 };
+  headerTimestamps(update, range);
+  for (const row of update.rows) rowTimestamps(row, range);
+  return range.max;
 }

@@ -60,7 +60,7 @@ export async function executeSchemaStatement(s: SchemaStatement, ctx: ExecutionC
         const ks = schema.keyspace(s.keyspace);
         if (ks === undefined) throw new InvalidRequest(`Keyspace '${s.keyspace}' doesn't exist`);
         const o = parseKeyspaceOptions(s.properties, s.keyspace);
-        await store.saveKeyspace({ ...ks, replication: o.replication ?? ks.replication, durableWrites: o.durableWrites ?? ks.durableWrites }, ctx.clock.nowMicros());
+        await store.saveKeyspace({ ...ks, replication: o.replication ?? ks.replication, durableWrites: o.durableWrites ?? ks.durableWrites }, ctx.writeTimestamp());
         return changed('UPDATED', s.keyspace);
       });
     case 'drop_keyspace':
@@ -70,7 +70,7 @@ export async function executeSchemaStatement(s: SchemaStatement, ctx: ExecutionC
           if (s.ifExists) return VOID;
           throw new InvalidRequest(`Keyspace '${s.keyspace}' doesn't exist`);
         }
-        await store.dropKeyspace(s.keyspace, ctx.clock.nowMicros());
+        await store.dropKeyspace(s.keyspace, ctx.writeTimestamp());
         return changed('DROPPED', s.keyspace);
       });
     case 'create_table':
@@ -85,7 +85,7 @@ export async function executeSchemaStatement(s: SchemaStatement, ctx: ExecutionC
           if (s.ifExists) return VOID;
           throw new InvalidRequest(`Table '${ks}.${s.table.name}' doesn't exist`);
         }
-        await store.dropTable(ks, s.table.name, ctx.clock.nowMicros());
+        await store.dropTable(ks, s.table.name, ctx.writeTimestamp());
         return changed('DROPPED', ks, s.table.name);
       });
   }
@@ -102,7 +102,7 @@ function createKeyspace(s: CreateKeyspace, ctx: ExecutionContext, schemaManager:
       if (s.ifNotExists) return VOID;
       throw new AlreadyExists(s.keyspace, '');
     }
-    await store.saveKeyspace(ks, ctx.clock.nowMicros());
+    await store.saveKeyspace(ks, ctx.writeTimestamp());
     return changed('CREATED', s.keyspace);
   });
 }
@@ -202,7 +202,7 @@ function createTable(s: CreateTable, ctx: ExecutionContext, schemaManager: Schem
       throw new AlreadyExists(keyspace, s.table.name);
     }
     const table = tableFromStatement(s, keyspace, id);
-    await store.saveTable(table, ctx.clock.nowMicros());
+    await store.saveTable(table, ctx.writeTimestamp());
     return changed('CREATED', keyspace, s.table.name);
   });
 }
@@ -213,7 +213,7 @@ function alterTable(s: AlterTable, ctx: ExecutionContext, schemaManager: SchemaM
     checkUserKeyspace(keyspace);
     const table = schema.table(keyspace, s.table.name);
     if (table === undefined) throw new InvalidRequest(`Table '${keyspace}.${s.table.name}' doesn't exist`);
-    const now = ctx.clock.nowMicros();
+    const now = ctx.writeTimestamp();
     let next: TableMetadata;
     const a = s.action;
     switch (a.kind) {

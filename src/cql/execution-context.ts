@@ -22,6 +22,8 @@ export interface ExecutionContext extends TermContext {
   readonly functions: FunctionContext;
   /** The request's `timestamp` (µs), used when a statement has no `USING TIMESTAMP`. */
   readonly requestTimestamp: number | null;
+  /** The coordinator's write timestamp in µs (the node's Hybrid Clock): never repeats or goes back. */
+  writeTimestamp(): number;
 }
 
 export interface ResolvedTable {

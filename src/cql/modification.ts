@@ -73,7 +73,7 @@ export function prepareModification(s: ModificationStatement, ctx: Pick<Executio
 function stampOf(using: UsingClause, table: TableMetadata, ctx: ExecutionContext, batchTimestamp: number | null, allowTtl: boolean): WriteStamp {
   let ts: number;
   if (using.timestamp !== null) ts = timestampOf(using.timestamp, ctx);
-  else ts = batchTimestamp ?? ctx.requestTimestamp ?? ctx.clock.nowMicros();
+  else ts = batchTimestamp ?? ctx.requestTimestamp ?? ctx.writeTimestamp();
   let ttl = table.params.defaultTimeToLive;
   if (using.ttl !== null) {
     if (!allowTtl) throw new InvalidRequest('A TTL cannot be used in DELETE statements');

@@ -43,13 +43,19 @@ export interface QueryProcessorOptions {
   readonly clock: Clock;
   readonly random: Random;
   readonly defaultConsistency: ConsistencyLevel;
+  /** Source of write timestamps (µs); default: the clock's `nowMicros`. A node passes its Hybrid Clock. */
+  readonly writeClock?: { now(): number };
 }
 
 export class QueryProcessor implements CqlExecutor {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly functions: FunctionContext;
 
+  private readonly writeTimestamp: () => number;
+
   constructor(private readonly options: QueryProcessorOptions) {
+    const writeClock = options.writeClock;
+    this.writeTimestamp = writeClock === undefined ? () => options.clock.nowMicros() : () => writeClock.now();
     this.functions = {
       clock: options.clock,
       random: options.random,
@@ -94,6 +100,7 @@ export class QueryProcessor implements CqlExecutor {
       functions: this.functions,
       bindings: Bindings.of(entry.parsed.markers, request.params),
       requestTimestamp: request.timestamp ?? null,
+      writeTimestamp: this.writeTimestamp,
     };
     const statement = entry.parsed.statement;
     if (entry.plan === null || entry.planVersion !== schema.version || entry.planKeyspace !== ctx.keyspace) {
@@ -143,5 +150,5 @@ function plan(statement: Statement, ctx: ExecutionContext): Plan {
 /** One timestamp for every statement of a batch without its own, as Cassandra does. */
 function batchTimestampOf(batch: Batch, ctx: ExecutionContext): number {
   if (batch.using.timestamp !== null) return timestampOf(batch.using.timestamp, ctx);
-  return ctx.requestTimestamp ?? ctx.clock.nowMicros();
+  return ctx.requestTimestamp ?? ctx.writeTimestamp();
 }
