@@ -39,7 +39,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { parseOptions, usageText } from './lib/args.mjs';
-import { commandLine, machineInfo, TempDirs } from './lib/env.mjs';
+import { resultHeader, TempDirs } from './lib/env.mjs';
 import { fmtBytes, fmtMs, fmtRate, fmtSeconds, nowSeconds, percentile, round } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
 import { LatencyRecorder } from './lib/latency.mjs';
@@ -111,16 +111,8 @@ export async function main(argv) {
   const { Agent, Pool } = await import('undici');
 
   const startedAt = new Date();
-  const command = commandLine();
   const result = {
-    bench: 'cluster',
-    formatVersion: 1,
-    ok: false,
-    startedAt: startedAt.toISOString(),
-    finishedAt: null,
-    command: command.typed,
-    nodeCommand: command.node,
-    machine: machineInfo(),
+    ...resultHeader('cluster', startedAt),
     params: {
       nodes: opts.nodes,
       loadSeconds: opts.loadSeconds,
@@ -147,7 +139,7 @@ export async function main(argv) {
   const m = result.machine;
   log(`ringtail cluster benchmark — ${opts.nodes} nodes, ${opts.loadSeconds} s of load at ${opts.concurrency} in flight per node, ${opts.kills} kills, ${opts.pauses} pauses`);
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${fmtBytes(m.totalMemBytes)} RAM, node ${m.node}, ${m.platform}`);
-  log(`command: ${command.typed}`);
+  log(`command: ${result.command}`);
 
   // Registered before TempDirs' own handlers, so on Ctrl-C the nodes die before their directory goes.
   const cluster = new LocalCluster();

@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { parseOptions, usageText } from './lib/args.mjs';
-import { collectGarbage, commandLine, machineInfo, TempDirs } from './lib/env.mjs';
+import { collectGarbage, resultHeader, TempDirs } from './lib/env.mjs';
 import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, ratio, round } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
 import { LatencyRecorder } from './lib/latency.mjs';
@@ -79,16 +79,8 @@ export async function main(argv) {
   const { Pool } = await import('undici');
 
   const startedAt = new Date();
-  const command = commandLine();
   const result = {
-    bench: 'http',
-    formatVersion: 1,
-    ok: false,
-    startedAt: startedAt.toISOString(),
-    finishedAt: null,
-    command: command.typed,
-    nodeCommand: command.node,
-    machine: machineInfo(),
+    ...resultHeader('http', startedAt),
     params: {
       seconds: opts.seconds,
       warmupSeconds: opts.warmupSeconds,
@@ -107,7 +99,7 @@ export async function main(argv) {
   const m = result.machine;
   log(`ringtail HTTP benchmark — ${opts.concurrency} in flight, ${opts.seconds} s per phase, ${opts.valueBytes} B values, ${opts.records.toLocaleString('en-US')} rows loaded`);
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${fmtBytes(m.totalMemBytes)} RAM, node ${m.node}, ${m.platform}`);
-  log(`command: ${command.typed}`);
+  log(`command: ${result.command}`);
 
   const tmp = new TempDirs(opts.dataDir);
   const children = [];

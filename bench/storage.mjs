@@ -27,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 
 import { parseOptions, usageText } from './lib/args.mjs';
-import { collectGarbage, commandLine, dirSize, machineInfo, onTmpfs, settleDisk, TempDirs } from './lib/env.mjs';
+import { collectGarbage, dirSize, onTmpfs, resultHeader, settleDisk, TempDirs } from './lib/env.mjs';
 import { LoopDelayMonitor } from './lib/loop-delay.mjs';
 import { assertReadsOk, readLoop, runBounded, withTimeout } from './lib/loops.mjs';
 import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, rate, ratio, round } from './lib/stats.mjs';
@@ -96,16 +96,8 @@ export async function main(argv) {
   if (opts.modes.length === 0 && opts.baselines.length === 0) throw new Error('nothing to run: --modes and --baselines are both empty');
   const phaseTimeout = opts.phaseTimeout ?? Math.max(120, opts.records / 500);
   const startedAt = new Date();
-  const command = commandLine();
   const result = {
-    bench: 'storage',
-    formatVersion: 1,
-    ok: false,
-    startedAt: startedAt.toISOString(),
-    finishedAt: null,
-    command: command.typed,
-    nodeCommand: command.node,
-    machine: machineInfo(),
+    ...resultHeader('storage', startedAt),
     params: {
       records: opts.records,
       valueBytes: opts.valueBytes,
@@ -135,7 +127,7 @@ export async function main(argv) {
   const m = result.machine;
   log(`ringtail storage benchmark — ${opts.records.toLocaleString('en-US')} rows of ${opts.valueBytes} B`);
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${fmtBytes(m.totalMemBytes)} RAM, node ${m.node}, ${m.platform}`);
-  log(`command: ${command.typed}`);
+  log(`command: ${result.command}`);
   if (onTmpfs(opts.dataDir)) warn(`${opts.dataDir} is tmpfs: fsync is free there, so the commit-log numbers mean little (use --data-dir)`);
 
   // Load the engine first so a missing build fails before minutes of baselines.

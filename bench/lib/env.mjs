@@ -109,3 +109,18 @@ export class TempDirs {
     process.removeListener('SIGTERM', this.onSignal);
   }
 }
+
+/** The header every results JSON starts with: which bench, when, how it was run, on what. */
+export function resultHeader(bench, startedAt) {
+  const command = commandLine();
+  return {
+    bench,
+    formatVersion: 1,
+    ok: false,
+    startedAt: startedAt.toISOString(),
+    finishedAt: null,
+    command: command.typed,
+    nodeCommand: command.node,
+    machine: machineInfo(),
+  };
+}
