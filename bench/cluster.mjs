@@ -39,7 +39,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { parseOptions, usageText } from './lib/args.mjs';
-import { resultHeader, TempDirs } from './lib/env.mjs';
+import { resultHeader, writeResultFile, TempDirs } from './lib/env.mjs';
 import { fmtBytes, fmtMs, fmtRate, fmtSeconds, nowSeconds, percentile, round } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
 import { LatencyRecorder } from './lib/latency.mjs';
@@ -192,7 +192,7 @@ export async function main(argv) {
     process.removeListener('SIGTERM', onSignal);
     tmp.removeAll();
     result.finishedAt = new Date().toISOString();
-    const file = writeResult(opts.out, startedAt, result);
+    const file = writeResultFile(opts.out, result, (key) => /phi/i.test(key));
     log(`\nresults: ${file}${result.ok ? '' : ' (run failed; partial results)'}`);
   }
   return outcome;
@@ -730,15 +730,6 @@ function report(result) {
   if (result.warnings.length > 0) log(`\n${result.warnings.length} warning(s): ${result.warnings.join('; ')}`);
 }
 
-function writeResult(outDir, startedAt, result) {
-  fs.mkdirSync(outDir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/:/g, '-');
-  const file = path.join(outDir, `cluster-${stamp}.json`);
-  // phi keeps full precision: on a healthy cluster it is far below 0.001.
-  const replacer = (k, v) => (typeof v === 'number' && !Number.isInteger(v) && !/phi/i.test(k) ? (Number.isFinite(v) ? round(v, 3) : String(v)) : v);
-  fs.writeFileSync(file, `${JSON.stringify(result, replacer, 2)}\n`);
-  return file;
-}
 
 // Runnable directly too: node bench/cluster.mjs [options].
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -29,8 +29,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { parseOptions, usageText } from './lib/args.mjs';
-import { collectGarbage, resultHeader, TempDirs } from './lib/env.mjs';
-import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, ratio, round } from './lib/stats.mjs';
+import { collectGarbage, resultHeader, writeResultFile, TempDirs } from './lib/env.mjs';
+import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, ratio } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
 import { LatencyRecorder } from './lib/latency.mjs';
 import { prng32, nextBelow } from './lib/workload.mjs';
@@ -161,7 +161,7 @@ export async function main(argv) {
     await Promise.allSettled(children.map((c) => stopChild(c)));
     tmp.removeAll();
     result.finishedAt = new Date().toISOString();
-    const file = writeResult(opts.out, startedAt, result);
+    const file = writeResultFile(opts.out, result);
     log(`\nresults: ${file}${result.ok ? '' : ' (run failed; partial results)'}`);
   }
   return outcome;
@@ -463,13 +463,6 @@ function report(result) {
   if (result.warnings.length > 0) log(`\n${result.warnings.length} warning(s): ${result.warnings.join('; ')}`);
 }
 
-function writeResult(outDir, startedAt, result) {
-  fs.mkdirSync(outDir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/:/g, '-');
-  const file = path.join(outDir, `http-${stamp}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v), 2)}\n`);
-  return file;
-}
 
 // Runnable directly too: node --expose-gc bench/http.mjs [options]; --ceiling-server is the
 // ceiling's child process.

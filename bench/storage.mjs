@@ -27,10 +27,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 
 import { parseOptions, usageText } from './lib/args.mjs';
-import { collectGarbage, dirSize, onTmpfs, resultHeader, settleDisk, TempDirs } from './lib/env.mjs';
+import { collectGarbage, dirSize, onTmpfs, resultHeader, writeResultFile, settleDisk, TempDirs } from './lib/env.mjs';
 import { LoopDelayMonitor } from './lib/loop-delay.mjs';
 import { assertReadsOk, readLoop, runBounded, withTimeout } from './lib/loops.mjs';
-import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, rate, ratio, round } from './lib/stats.mjs';
+import { fmtBytes, fmtMs, fmtRate, fmtRatio, fmtSeconds, nowSeconds, rate, ratio } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
 import { Workload } from './lib/workload.mjs';
 
@@ -162,7 +162,7 @@ export async function main(argv) {
   } finally {
     tmp.removeAll();
     result.finishedAt = new Date().toISOString();
-    const file = writeResult(opts.out, startedAt, result);
+    const file = writeResultFile(opts.out, result);
     log(`\nresults: ${file}${result.ok ? '' : ' (run failed; partial results)'}`);
   }
   return outcome;
@@ -179,19 +179,7 @@ async function loadEngine() {
   return { StorageEngine: mod.StorageEngine, commitLogSoftLimitBytes };
 }
 
-function writeResult(outDir, startedAt, result) {
-  fs.mkdirSync(outDir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/:/g, '-');
-  const file = path.join(outDir, `storage-${stamp}.json`);
-  fs.writeFileSync(file, `${JSON.stringify(result, jsonReplacer, 2)}\n`);
-  return file;
-}
 
-function jsonReplacer(_key, value) {
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number' && !Number.isInteger(value)) return round(value, 3);
-  return value;
-}
 
 function readsRecord(r, extra = {}) {
   return { ...extra, reads: r.reads, seconds: r.seconds, readsPerSec: r.readsPerSec, verified: r.verified, misses: r.misses, mismatches: r.mismatches };

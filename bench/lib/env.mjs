@@ -124,3 +124,19 @@ export function resultHeader(bench, startedAt) {
     machine: machineInfo(),
   };
 }
+
+/**
+ * Writes a results JSON to `outDir/<bench>-<start time>.json` and returns its path. Numbers
+ * are rounded to 3 decimals unless `keepPrecision(key)` says otherwise; bigints become strings.
+ */
+export function writeResultFile(outDir, result, keepPrecision = () => false) {
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${result.bench}-${result.startedAt.replace(/:/g, '-')}.json`);
+  const replacer = (key, value) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value !== 'number' || Number.isInteger(value) || keepPrecision(key)) return value;
+    return Number.isFinite(value) ? Math.round(value * 1000) / 1000 : String(value);
+  };
+  fs.writeFileSync(file, `${JSON.stringify(result, replacer, 2)}\n`);
+  return file;
+}
