@@ -12,6 +12,7 @@
  * log closes.
  */
 import path from 'node:path';
+import { Overloaded } from './errors.js';
 import type { Settings } from './config/settings.js';
 import { LocalDataPath } from './cql/data-path.js';
 import { registerReplicaVerbs } from './coordinator/replica-verbs.js';
@@ -56,6 +57,12 @@ export interface NodeDependencies {
 }
 
 type Health = 'starting' | 'serving' | 'joining' | 'draining';
+
+/** The cluster views exist once gossip starts, a moment after HTTP listens. */
+function started<T>(view: T | null): T {
+  if (view === null) throw new Overloaded('The node is starting: its cluster views are not ready yet');
+  return view;
+}
 
 export function describeSchema(schema: Schema, clusterName: string): SchemaDescription {
   const keyspaces = [...schema.keyspaces.values()]
@@ -182,12 +189,12 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
           },
         },
         cluster: {
-          status: (keyspace) => ringView!.status(keyspace),
-          gossip: () => cluster!.gossipInfo(),
+          status: (keyspace) => started(ringView).status(keyspace),
+          gossip: () => started(cluster).gossipInfo(),
         },
         ring: {
-          ring: (keyspace) => ringView!.ring(keyspace),
-          endpoints: (keyspace, table, keys) => ringView!.endpoints(keyspace, table, keys),
+          ring: (keyspace) => started(ringView).ring(keyspace),
+          endpoints: (keyspace, table, keys) => started(ringView).endpoints(keyspace, table, keys),
         },
         logger,
       },
