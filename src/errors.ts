@@ -208,3 +208,28 @@ export function toRequestError(e: unknown): RequestError {
   if (e instanceof RequestError) return e;
   return new ServerError('Internal server error', { cause: e });
 }
+
+/**
+ * The error a peer reported as SPEC 3.2 JSON (`{code, message, …fields}`), rebuilt so that a
+ * coordinator relaying another node's answer (a forwarded write) gives its client the same
+ * error. Codes a peer should never relay become a `ServerError`.
+ */
+export function errorFromJson(json: unknown): RequestError {
+  const o = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const str = (k: string): string => (typeof o[k] === 'string' ? (o[k] as string) : '');
+  const num = (k: string): number => (typeof o[k] === 'number' ? (o[k] as number) : 0);
+  switch (o['code']) {
+    case 'Invalid':
+      return new InvalidRequest(str('message'));
+    case 'Overloaded':
+      return new Overloaded(str('message'));
+    case 'Unavailable':
+      return new Unavailable(str('consistency'), num('required'), num('alive'));
+    case 'WriteTimeout':
+      return new WriteTimeout({ consistency: str('consistency'), received: num('received'), blockFor: num('block_for'), writeType: str('write_type') });
+    case 'WriteFailure':
+      return new WriteFailure({ consistency: str('consistency'), received: num('received'), blockFor: num('block_for'), failures: num('failures') });
+    default:
+      return new ServerError(`A replica failed the write: ${str('message') || 'unknown error'}`);
+  }
+}

@@ -16,6 +16,7 @@ import { Overloaded } from './errors.js';
 import type { Settings } from './config/settings.js';
 import { LocalDataPath } from './cql/data-path.js';
 import { registerReplicaVerbs } from './coordinator/replica-verbs.js';
+import { Verb } from './messaging/verbs.js';
 import { StorageProxy } from './coordinator/storage-proxy.js';
 import { peerKey } from './messaging/peer.js';
 import { TokenMetadata } from './ring/token-metadata.js';
@@ -157,6 +158,8 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       replicationOf: (keyspace) => schema.current.keyspace(keyspace)?.replication,
       isAlive: (endpoint) => cluster?.isUp(endpoint) ?? endpoint === self,
       self,
+      hostId: local.hostId,
+      tableById: (id) => schema.current.tableById(id),
       datacenter: settings.datacenter,
       writeRequestTimeoutMs: settings.write_request_timeout_ms,
       readRequestTimeoutMs: settings.read_request_timeout_ms,
@@ -164,6 +167,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       scheduler: systemScheduler,
       logger,
     });
+    messaging.registerHandler(Verb.VERSIONED_WRITE, (_from, payload) => dataPath.serveVersionedWrite(payload));
     const processor = new QueryProcessor({ schema, dataPath, clock, random, defaultConsistency: settings.default_consistency, writeClock });
     const registry = createMetricsRegistry();
     registerStorageMetrics(registry, engine);

@@ -50,10 +50,10 @@
  * Bounds: one request per replica per round (at most MAX_REPLICAS_PER_REQUEST), plus one
  * speculative request; every wait is bounded by the request's timeout.
  */
-import type { DataPath, Mutation } from '../cql/data-path.js';
-import { LocalDataPath } from '../cql/data-path.js';
-import type { ConsistencyLevel } from '../cql/request.js';
-import { InvalidRequest, ReadFailure, ReadTimeout, Unavailable, WriteFailure } from '../errors.js';
+import type { DataPath, Mutation, WriteOptions, WriteResult } from '../cql/data-path.js';
+import { LocalDataPath, NO_WARNINGS } from '../cql/data-path.js';
+import { isConsistencyLevel, type ConsistencyLevel } from '../cql/request.js';
+import { InvalidRequest, ReadFailure, ReadTimeout, toRequestError, Unavailable, WriteFailure, WriteTimeout } from '../errors.js';
 import { parseEndpoint } from '../cluster/cluster-service.js';
 import { MessageTooLargeError, MessagingError, RemoteError } from '../messaging/errors.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
@@ -67,6 +67,10 @@ import type { RangeScanPage, RangeScanQuery, SliceQuery } from '../storage/engin
 import { mergePartition, type PartitionSource } from '../storage/engine/partition-read.js';
 import { decodeRangePage, encodeRangeCommand, mergeRangePages } from './range-read.js';
 import type { StorageEngine } from '../storage/engine/storage-engine.js';
+import type { TableStore } from '../storage/engine/table-store.js';
+import { parseCausalContext, type CausalContext } from '../versioning/causal-context.js';
+import { versionCount } from '../versioning/row-version.js';
+import { decodeVersionedWriteOutcome, decodeVersionedWrite, encodeVersionedWrite, encodeVersionedWriteOutcome, versionUpdate } from './versioned-write.js';
 import type { Logger } from '../util/logger.js';
 import { checkAvailable, requirementFor, writeTargets, type ReplicaInfo, type Requirement } from './consistency.js';
 import { fullDataReadsAfterMismatch, parseSpeculativeRetry, planRead, replicasToRepair, speculativeRequestKind, type ReadPlan } from './read-plan.js';
@@ -80,6 +84,7 @@ import {
   encodeReadCommand,
   partitionDigest,
   readLocal,
+  UnknownTableError,
   type ReadCommand,
 } from './replica-verbs.js';
 import { ResponseTally, type WriteType } from './response-tally.js';
@@ -96,6 +101,10 @@ export interface StorageProxyOptions {
   readonly isAlive: (endpoint: Endpoint) => boolean;
   /** This node's ring endpoint (`host:port` of its internode address) and datacenter. */
   readonly self: Endpoint;
+  /** This node's host id: its entry in the version vectors of the rows it versions. */
+  readonly hostId: string;
+  /** A table of the current schema by id (a forwarded write names its table by id). */
+  readonly tableById: (id: string) => TableMetadata | undefined;
   readonly datacenter: string;
   readonly writeRequestTimeoutMs: number;
   readonly readRequestTimeoutMs: number;
@@ -114,6 +123,8 @@ export interface StorageProxyStats {
   /** Replicas sent merged data by blocking read repair. */
   readonly readRepairs: number;
   readonly speculativeReads: number;
+  /** Rows returned by reads while holding concurrent versions (counted per read). */
+  readonly conflictsDetected: number;
 }
 
 /**
@@ -163,6 +174,11 @@ class WaitingRequest {
 
   get isDone(): boolean {
     return this.done;
+  }
+
+  /** Settles now with `error` (the request cannot go on, e.g. the write was refused). */
+  abort(error: Error): void {
+    this.finish(error);
   }
 
   /** Runs `fn` after `delayMs` unless the request has settled by then. */
@@ -216,6 +232,18 @@ class WaitingRequest {
 }
 // #endregion
 
+/** How the versioning replica builds the update it applies and sends. */
+interface LocalVersioning {
+  readonly store: TableStore;
+  readonly build: () => PartitionUpdate;
+}
+
+/** At most one conflict log line per interval (with the count since the last one). */
+const CONFLICT_LOG_INTERVAL_MS = 10_000;
+
+/** Extra time a coordinator waits for a forwarded write beyond the replica's own write timeout. */
+const FORWARD_MARGIN_MS = 1000;
+
 interface PreparedWrite {
   readonly mutation: Mutation;
   readonly replicas: readonly ReplicaInfo[];
@@ -261,7 +289,9 @@ export class StorageProxy implements DataPath {
   private readonly logger: Logger;
   private readonly alive: (endpoint: Endpoint) => boolean;
   private readonly proximity: (endpoint: Endpoint) => number;
-  private counters = { digestMismatches: 0, readRepairs: 0, speculativeReads: 0 };
+  private counters = { digestMismatches: 0, readRepairs: 0, speculativeReads: 0, conflictsDetected: 0 };
+  private lastConflictLogMs = Number.NEGATIVE_INFINITY;
+  private conflictsSinceLog = 0;
 
   constructor(private readonly o: StorageProxyOptions) {
     this.local = new LocalDataPath(o.engine);
@@ -276,13 +306,17 @@ export class StorageProxy implements DataPath {
 
   // ---- writes ----
 
-  async write(mutations: readonly Mutation[], consistency: ConsistencyLevel): Promise<void> {
+  async write(mutations: readonly Mutation[], consistency: ConsistencyLevel, options: WriteOptions = {}): Promise<WriteResult> {
     if (mutations.length > 0 && mutations.every((m) => SYSTEM_KEYSPACES.has(m.table.keyspace))) return this.local.write(mutations);
     // Every mutation's availability first: an Unavailable batch sends nothing at all.
     const prepared = mutations.map((m) => this.prepareWrite(m, consistency));
     const writeType: WriteType = mutations.length > 1 ? 'UNLOGGED_BATCH' : 'SIMPLE';
-    if (prepared.length === 1) return this.performWrite(prepared[0]!, writeType);
-    await Promise.all(prepared.map((p) => this.performWrite(p, writeType)));
+    const contextToken = options.context ?? null;
+    const context = contextToken !== null && mutations.some((m) => m.table.params.conflictResolution === 'siblings') ? parseCausalContext(contextToken) : null;
+    if (prepared.length === 1) return this.routeWrite(prepared[0]!, writeType, context, contextToken);
+    const results = await Promise.all(prepared.map((p) => this.routeWrite(p, writeType, context, contextToken)));
+    const warnings = results.flatMap((r) => r.warnings);
+    return warnings.length === 0 ? NO_WARNINGS : { warnings };
   }
 
   private prepareWrite(mutation: Mutation, consistency: ConsistencyLevel): PreparedWrite {
@@ -292,8 +326,94 @@ export class StorageProxy implements DataPath {
     return { mutation, replicas, requirement };
   }
 
+  /**
+   * Where a write's rows get their versions: here when this node is a replica, else on the
+   * closest live replica, which replicates and answers (VERSIONED_WRITE). Without any live
+   * replica (ANY), the write goes out unversioned and times out (no hints yet).
+   */
+  private routeWrite(prepared: PreparedWrite, writeType: WriteType, context: CausalContext | null, contextToken: string | null): Promise<WriteResult> {
+    const { live } = writeTargets(prepared.replicas, this.alive);
+    if (live.some((r) => r.endpoint === this.o.self)) return this.writeAsVersioningReplica(prepared, writeType, context);
+    const versioner = [...live].sort((a, b) => this.proximity(a.endpoint) - this.proximity(b.endpoint))[0];
+    if (versioner === undefined) return this.performWrite(prepared, writeType, null).then(() => NO_WARNINGS);
+    return this.forwardWrite(prepared, writeType, versioner.endpoint, contextToken);
+  }
+
+  /** This node versions the rows (reading its own state), applies, and replicates. */
+  private async writeAsVersioningReplica(prepared: PreparedWrite, writeType: WriteType, context: CausalContext | null): Promise<WriteResult> {
+    const { table, update } = prepared.mutation;
+    const store = this.o.engine.table(table.id);
+    if (store === undefined) {
+      // This replica cannot serve the table (dropped, or its schema lags): a replica failure.
+      this.logReplicaError('write', this.o.self, new UnknownTableError(table.id));
+      const { consistency, blockFor } = prepared.requirement;
+      throw new WriteFailure({ consistency, received: 0, blockFor, failures: 1 });
+    }
+    let warnings: readonly string[] = [];
+    const build = (): PartitionUpdate => {
+      const versioned = versionUpdate({
+        tableId: table.id,
+        mode: table.params.conflictResolution,
+        update,
+        context: table.params.conflictResolution === 'siblings' ? context : null,
+        nodeId: this.o.hostId,
+        currentVersion: (clustering) => currentRowVersion(store, update.token, update.key, clustering),
+      });
+      warnings = versioned.warnings;
+      return versioned.update;
+    };
+    await this.performWrite(prepared, writeType, { store, build });
+    if (warnings.length > 0) this.logger.warn({ table: `${table.keyspace}.${table.name}`, warnings }, 'row with many siblings');
+    return warnings.length === 0 ? NO_WARNINGS : { warnings };
+  }
+
+  /** Sends the write to `versioner`, a live replica, and relays its outcome. */
+  private async forwardWrite(prepared: PreparedWrite, writeType: WriteType, versioner: Endpoint, contextToken: string | null): Promise<WriteResult> {
+    const { table, update } = prepared.mutation;
+    const { consistency, blockFor } = prepared.requirement;
+    const payload = encodeVersionedWrite({ consistency, writeType, context: contextToken ?? '', tableId: table.id, update });
+    let answer: Uint8Array;
+    try {
+      // The replica answers within its own write timeout; the margin covers the two hops.
+      answer = await this.o.messaging.request(parseEndpoint(versioner), Verb.VERSIONED_WRITE, payload, this.o.writeRequestTimeoutMs + FORWARD_MARGIN_MS);
+    } catch (error) {
+      this.logReplicaError('write', versioner, error);
+      if (isReplicaFailure(error)) throw new WriteFailure({ consistency, received: 0, blockFor, failures: 1 });
+      throw new WriteTimeout({ consistency, received: 0, blockFor, writeType });
+    }
+    const outcome = decodeVersionedWriteOutcome(answer);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.warnings.length === 0 ? NO_WARNINGS : { warnings: outcome.warnings };
+  }
+
+  /**
+   * VERSIONED_WRITE on the replica a coordinator chose: version, apply and replicate the write
+   * at the coordinator's level, and answer with the outcome (client errors travel as SPEC 3.2
+   * JSON so the coordinator can give its client the same error).
+   */
+  async serveVersionedWrite(payload: Uint8Array): Promise<Uint8Array> {
+    const request = decodeVersionedWrite(payload);
+    try {
+      const table = this.o.tableById(request.tableId);
+      if (table === undefined) throw new InvalidRequest(`unknown table ${request.tableId} on the replica (dropped, or the schema has not reached it)`);
+      if (!isConsistencyLevel(request.consistency)) throw new InvalidRequest(`Unknown consistency level ${request.consistency}`);
+      const prepared = this.prepareWrite({ table, update: request.update }, request.consistency);
+      const context = request.context !== '' && table.params.conflictResolution === 'siblings' ? parseCausalContext(request.context) : null;
+      const writeType: WriteType = request.writeType === 'UNLOGGED_BATCH' ? 'UNLOGGED_BATCH' : 'SIMPLE';
+      const result = await this.writeAsVersioningReplica(prepared, writeType, context);
+      return encodeVersionedWriteOutcome({ ok: true, warnings: result.warnings });
+    } catch (error) {
+      return encodeVersionedWriteOutcome({ ok: false, error: toRequestError(error) });
+    }
+  }
+
   // #region pattern:Majority Quorum
-  private performWrite(prepared: PreparedWrite, writeType: WriteType): Promise<void> {
+  /**
+   * Sends the mutation to every live replica and waits for the level. With `versioning`, the
+   * update is built (versioned) on this replica in the same turn as it is applied here, and what
+   * it built is what the others receive; a build that throws (a refused write) fails the write.
+   */
+  private performWrite(prepared: PreparedWrite, writeType: WriteType, versioning: LocalVersioning | null): Promise<void> {
     const { live } = writeTargets(prepared.replicas, this.alive);
     const tally = new ResponseTally(prepared.requirement, live);
     const request = new WaitingRequest({
@@ -305,19 +425,31 @@ export class StorageProxy implements DataPath {
       failureError: () => tally.failureError('write'),
       onReplicaError: (endpoint, error) => this.logReplicaError('write', endpoint, error),
     });
-    const { table, update } = prepared.mutation;
-    let payload: Buffer | null = null;
-    let appliesLocally = false;
-    for (const target of live) {
-      if (target.endpoint === this.o.self) {
-        appliesLocally = true;
-        continue;
+    const { table } = prepared.mutation;
+    const sendToPeers = (update: PartitionUpdate): void => {
+      let payload: Buffer | null = null;
+      for (const target of live) {
+        if (target.endpoint === this.o.self) continue;
+        payload ??= encodeMutation(table.id, update);
+        request.track(target.endpoint, this.o.messaging.request(parseEndpoint(target.endpoint), Verb.MUTATION, payload, this.o.writeRequestTimeoutMs), noop);
       }
-      payload ??= encodeMutation(table.id, update);
-      request.track(target.endpoint, this.o.messaging.request(parseEndpoint(target.endpoint), Verb.MUTATION, payload, this.o.writeRequestTimeoutMs), noop);
+    };
+    if (versioning !== null) {
+      let built = false;
+      const local = versioning.store.applyWith(versioning.build, (update) => {
+        built = true;
+        sendToPeers(update);
+      });
+      // Refused before anything was sent (too many siblings, …): the client's error, not a replica failure.
+      local.catch((error: unknown) => {
+        if (!built) request.abort(error instanceof Error ? error : new Error(String(error)));
+      });
+      request.track(this.o.self, local, noop);
+    } else {
+      // Sent to the peers first: the local commit-log sync then overlaps their round trips.
+      sendToPeers(prepared.mutation.update);
+      if (live.some((r) => r.endpoint === this.o.self)) request.track(this.o.self, this.applyLocally(table.id, prepared.mutation.update), noop);
     }
-    // Sent to the peers first: the local commit-log sync then overlaps their round trips.
-    if (appliesLocally) request.track(this.o.self, this.applyLocally(table.id, update), noop);
     request.evaluate();
     return request.promise;
   }
@@ -331,6 +463,12 @@ export class StorageProxy implements DataPath {
 
   async readPartition(table: TableMetadata, token: bigint, key: Buffer, slice: SliceQuery, consistency: ConsistencyLevel): Promise<Partition | null> {
     if (SYSTEM_KEYSPACES.has(table.keyspace)) return this.local.readPartition(table, token, key, slice);
+    const partition = await this.readReplicated(table, token, key, slice, consistency);
+    if (partition !== null) this.noteConflicts(table, [partition]);
+    return partition;
+  }
+
+  private async readReplicated(table: TableMetadata, token: bigint, key: Buffer, slice: SliceQuery, consistency: ConsistencyLevel): Promise<Partition | null> {
     const replicas = this.replicasOf(table, token);
     const requirement = requirementFor(consistency, this.replicationOf(table), replicas, this.o.datacenter, 'read');
     const plan = planRead({
@@ -507,6 +645,33 @@ export class StorageProxy implements DataPath {
    */
   async scanRange(table: TableMetadata, query: RangeScanQuery, consistency: ConsistencyLevel): Promise<RangeScanPage> {
     if (SYSTEM_KEYSPACES.has(table.keyspace)) return this.local.scanRange(table, query);
+    const page = await this.scanReplicated(table, query, consistency);
+    this.noteConflicts(table, page.partitions);
+    return page;
+  }
+
+  /**
+   * Counts the rows a read returns that hold concurrent versions (SPEC 6.6: a metric and a log
+   * line; the CQL layer reports them to the client). The log is rate-limited: a hot conflicted
+   * row is read over and over until a write resolves it.
+   */
+  private noteConflicts(table: TableMetadata, partitions: readonly Partition[]): void {
+    let rows = 0;
+    for (const partition of partitions) for (const row of partition.rows) if (row.version !== undefined && versionCount(row.version) > 1) rows++;
+    if (rows === 0) return;
+    this.counters.conflictsDetected += rows;
+    this.conflictsSinceLog += rows;
+    const now = this.o.clock.nowMs();
+    if (now - this.lastConflictLogMs < CONFLICT_LOG_INTERVAL_MS) return;
+    this.logger.info(
+      { table: `${table.keyspace}.${table.name}`, conflictResolution: table.params.conflictResolution, rows: this.conflictsSinceLog },
+      'read rows with concurrent versions (conflicts)',
+    );
+    this.lastConflictLogMs = now;
+    this.conflictsSinceLog = 0;
+  }
+
+  private async scanReplicated(table: TableMetadata, query: RangeScanQuery, consistency: ConsistencyLevel): Promise<RangeScanPage> {
     const endpoints = this.o.ring().endpoints().filter((e) => e === this.o.self || this.o.isAlive(e));
     if (endpoints.length <= 1) return this.local.scanRange(table, query);
     const payload = encodeRangeCommand({ tableId: table.id, query });
@@ -587,6 +752,13 @@ export class StorageProxy implements DataPath {
 }
 
 const noop = (): void => undefined;
+
+/** The version this replica holds now for one row (merged over its memtables and SSTables). */
+function currentRowVersion(store: TableStore, token: bigint, key: Buffer, clustering: Buffer): Buffer | undefined {
+  const bound = { prefix: clustering, inclusive: true };
+  const partition = store.readPartition(token, key, { start: bound, end: bound });
+  return partition?.rows.find((row) => row.clustering.equals(clustering))?.version;
+}
 
 /** A replica's answer as a source of the storage merge (rows already in the slice's order). */
 function sourceOf(partition: Partition | null): PartitionSource {

@@ -19,9 +19,23 @@ export interface Mutation {
   readonly update: PartitionUpdate;
 }
 
+export interface WriteOptions {
+  /** The client's causal context (SPEC 3.1 `context`): what it read, for siblings-mode tables. */
+  readonly context?: string | null;
+  /** A logged BATCH (not UNLOGGED): written through the batch log when it spans partitions. */
+  readonly logged?: boolean;
+}
+
+export interface WriteResult {
+  /** For the client (e.g. a row with many siblings). */
+  readonly warnings: readonly string[];
+}
+
+export const NO_WARNINGS: WriteResult = Object.freeze({ warnings: Object.freeze([]) as readonly string[] });
+
 export interface DataPath {
   /** Applies the mutations; resolves once `consistency` is met. */
-  write(mutations: readonly Mutation[], consistency: ConsistencyLevel): Promise<void>;
+  write(mutations: readonly Mutation[], consistency: ConsistencyLevel, options?: WriteOptions): Promise<WriteResult>;
   readPartition(table: TableMetadata, token: bigint, key: Buffer, slice: SliceQuery, consistency: ConsistencyLevel): Promise<Partition | null>;
   scanRange(table: TableMetadata, query: RangeScanQuery, consistency: ConsistencyLevel): Promise<RangeScanPage>;
   truncate(table: TableMetadata): Promise<void>;
@@ -39,12 +53,13 @@ export class LocalDataPath implements DataPath {
     return store;
   }
 
-  async write(mutations: readonly Mutation[]): Promise<void> {
+  async write(mutations: readonly Mutation[]): Promise<WriteResult> {
     if (mutations.length === 1) {
       await this.store(mutations[0]!.table).apply(mutations[0]!.update);
-      return;
+      return NO_WARNINGS;
     }
     await Promise.all(mutations.map((m) => this.store(m.table).apply(m.update)));
+    return NO_WARNINGS;
   }
 
   async readPartition(table: TableMetadata, token: bigint, key: Buffer, slice: SliceQuery): Promise<Partition | null> {

@@ -121,8 +121,11 @@ export class QueryProcessor implements CqlExecutor {
         const collector = new UpdateCollector();
         const batchTimestamp = p.batch === null ? null : batchTimestampOf(p.batch, ctx);
         for (const m of p.plans) await m.collect(ctx, collector, batchTimestamp);
-        await ctx.dataPath.write(collector.mutations(), consistency);
-        return { kind: 'void', warnings: [], trace: null };
+        const written = await ctx.dataPath.write(collector.mutations(), consistency, {
+          context: request.context ?? null,
+          logged: p.batch !== null && p.batch.type === 'logged',
+        });
+        return { kind: 'void', warnings: written.warnings, trace: null };
       }
     }
   }

@@ -29,6 +29,7 @@ import type { ScanPosition, SliceQuery } from '../storage/engine/api.js';
 import { resolveTable, type ExecutionContext } from './execution-context.js';
 import type { RowsResult } from './request.js';
 import { decodePartitionKey, decodeRow, partitionKeyOf, type DecodedRow } from './row-codec.js';
+import { versionsView } from './row-versions-view.js';
 import { prepareSelection, type Selection } from './selection.js';
 import { evaluateTerm } from './terms.js';
 import { bindWhere, planWhere, type BoundSlice, type BoundWhere, type WherePlan } from './where.js';
@@ -109,12 +110,22 @@ export function prepareSelect(s: Select, ctx: Pick<ExecutionContext, 'schema' | 
       if (reader.truncated) warnings.push(`Read stopped after scanning ${MAX_SCANNED_ROWS} rows; narrow the query`);
       if (aggregate && bound.partitionKeys === null) warnings.push('Aggregation query used without partition key');
       const columns = selection.columns.map((c) => ({ name: c.name, type: formatType(c.type) }));
-      const rows = aggregate
-        ? [toJsonRow(selection, selection.columns.map((c) => (c.isCount ? BigInt(page.rows.length) : page.rows[0] === undefined ? null : c.value(page.rows[0], ctx))))]
-        : page.rows.map((r) => toJsonRow(selection, selection.columns.map((c) => c.value(r, ctx))));
+      if (aggregate) {
+        const values = selection.columns.map((c) => (c.isCount ? BigInt(page.rows.length) : page.rows[0] === undefined ? null : c.value(page.rows[0], ctx)));
+        return { kind: 'rows', columns, rows: [toJsonRow(selection, values)], paging_state: null, context: null, conflicts: 0, warnings, trace: null };
+      }
+      const rows = page.rows.map((r) => toJsonRow(selection, selection.columns.map((c) => c.value(r, ctx))));
+      const versions = versionsView(table, page.rows, (sibling, i) => {
+        const of = page.rows[i]!;
+        const out: RowOut = { ...of, row: reader.decodeSibling(of, sibling) ?? primaryKeyOnly(layout, of.row) };
+        const json = toJsonRow(selection, selection.columns.map((c) => c.value(out, ctx)));
+        return isDeletedSibling(out) ? { ...json, $deleted: true } : json;
+      });
+      for (const [i, siblings] of versions.siblings) rows[i]!['$siblings'] = siblings;
+      warnings.push(...versions.warnings);
       const left = take - page.rows.length;
-      const nextState = !aggregate && page.next !== null && left > 0 ? encodeState({ v: 1, q: tag, left, ...page.next }) : null;
-      return { kind: 'rows', columns, rows, paging_state: nextState, context: null, conflicts: 0, warnings, trace: null };
+      const nextState = page.next !== null && left > 0 ? encodeState({ v: 1, q: tag, left, ...page.next }) : null;
+      return { kind: 'rows', columns, rows, paging_state: nextState, context: versions.context, conflicts: versions.conflicts, warnings, trace: null };
     },
   };
 }
@@ -184,6 +195,23 @@ interface RowOut {
   readonly row: DecodedRow;
   readonly token: bigint;
   readonly clustering: Buffer;
+  /** Partition key bytes and values, and the row's version (for conflicts, siblings, context). */
+  readonly key: Buffer;
+  readonly pkValues: readonly CqlValue[];
+  readonly version: Buffer | undefined;
+}
+
+/** A sibling that is a deletion: only its primary key is shown, with `$deleted`. */
+const DELETED_SIBLING = Symbol('deleted sibling');
+
+function primaryKeyOnly(layout: TableLayout, row: DecodedRow): DecodedRow {
+  const values = new Map<string, CqlValue>();
+  for (const c of [...layout.partitionKey, ...layout.clustering]) values.set(c.name, row.values.get(c.name) ?? null);
+  return Object.assign({ values, writetimes: new Map(), ttls: new Map(), listPaths: new Map() }, { [DELETED_SIBLING]: true });
+}
+
+function isDeletedSibling(out: RowOut): boolean {
+  return DELETED_SIBLING in out.row;
 }
 
 interface PageOut {
@@ -208,6 +236,11 @@ class RowReader {
   ) {
     this.nowSec = nowSeconds(ctx.clock);
     this.singleRowPartitions = layout.clustering.length === 0;
+  }
+
+  /** A sibling of a result row (a storage row as its write wrote it), decoded; null when it is a deletion. */
+  decodeSibling(of: RowOut, sibling: Row): DecodedRow | null {
+    return decodeRow(this.table, this.layout, of.pkValues, sibling, this.nowSec);
   }
 
   private accept(row: DecodedRow): boolean {
@@ -262,7 +295,7 @@ class RowReader {
         last = row.clustering;
         if (isRowLive(row, this.nowSec)) live++;
         const decoded = decodeRow(this.table, this.layout, pk.values, row, this.nowSec);
-        if (decoded !== null && this.accept(decoded)) yield { row: decoded, token: pk.token, clustering: row.clustering };
+        if (decoded !== null && this.accept(decoded)) yield { row: decoded, token: pk.token, clustering: row.clustering, key: pk.key, pkValues: pk.values, version: row.version };
       }
       this.scanned += part.rows.length;
       if (this.singleRowPartitions || live < batch || last === null || this.overScanBudget()) return;
@@ -301,7 +334,7 @@ class RowReader {
           if (!this.inSlices(row)) continue;
           const decoded = decodeRow(this.table, this.layout, pkValues, row, this.nowSec);
           if (decoded === null || !this.accept(decoded)) continue;
-          rows.push({ row: decoded, token: partition.token, clustering: row.clustering });
+          rows.push({ row: decoded, token: partition.token, clustering: row.clustering, key: partition.key, pkValues, version: row.version });
           inPartition++;
           if (rows.length >= pageRows) return { rows, next: this.scanState(partition, row, inPartition) };
         }

@@ -47,6 +47,11 @@ export const Verb = {
   RANGE_READ: 68,
   /** reserved: truncate a table on every node. */
   TRUNCATE: 69,
+  /**
+   * Coordinator → one replica of the rows: version the update there (its own entry of each
+   * row's version vector moves past what it holds) and replicate it, answering like a write.
+   */
+  VERSIONED_WRITE: 70,
 
   /** reserved: deliver a stored hint to its replica. */
   HINT: 128,

@@ -108,6 +108,7 @@ export function orderColumns(columns: readonly ColumnMetadata[]): ColumnMetadata
 
 export class Schema {
   private readonly layouts = new Map<string, TableLayout>();
+  private tablesById: Map<string, TableMetadata> | null = null;
 
   constructor(
     readonly keyspaces: ReadonlyMap<string, KeyspaceMetadata>,
@@ -125,6 +126,12 @@ export class Schema {
 
   table(keyspace: string, name: string): TableMetadata | undefined {
     return this.keyspaces.get(keyspace)?.tables.get(name);
+  }
+
+  /** A table by its id (internode messages name tables by id); indexed on first use. */
+  tableById(id: string): TableMetadata | undefined {
+    if (this.tablesById === null) this.tablesById = new Map([...this.tables()].map((t) => [t.id, t]));
+    return this.tablesById.get(id);
   }
 
   /** The table's column groups, cached per schema snapshot. */

@@ -326,6 +326,28 @@ export function encode<V>(set: DvvSet<V>, codec: ValueCodec<V>): Buffer {
   return w.toBuffer();
 }
 
+/**
+ * The number of live values in an encoded set, without decoding them (reads count conflicts on
+ * every row they return, so this must stay cheap). `CorruptDataError` on malformed input.
+ */
+export function encodedSize(bytes: Buffer): number {
+  const r = new ByteReader(bytes);
+  const version = r.u8();
+  if (version !== FORMAT_VERSION) throw new CorruptDataError(`unknown dotted version vector format ${version}`);
+  const count = r.uvarint();
+  if (count > DECODE_MAX_ENTRIES || count * 4 > r.remaining) throw new CorruptDataError(`dotted version vector claims ${count} entries`);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    r.bytes(r.uvarint()); // node id
+    r.uvarint(); // counter
+    const values = r.uvarint();
+    total += values;
+    if (total > DECODE_MAX_SIBLINGS) throw new CorruptDataError(`dotted version vector claims ${total} values`);
+    for (let k = 0; k < values; k++) r.bytes(r.uvarint());
+  }
+  return total;
+}
+
 /** The inverse of `encode`; `CorruptDataError` for anything `encode` cannot have written. */
 export function decode<V>(bytes: Buffer, codec: ValueCodec<V>): DvvSet<V> {
   const r = new ByteReader(bytes);

@@ -42,6 +42,69 @@ async function downEverywhere(victim: ClusterNode, observers: ClusterNode[]): Pr
   );
 }
 
+interface VersionedRows {
+  rows: ({ k: number; v: string | null; $siblings?: { k: number; v: string | null; $deleted?: true }[] })[];
+  context: string | null;
+  conflicts: number;
+  warnings: string[];
+}
+
+const siblingValues = (r: VersionedRows): (string | null)[] => (r.rows[0]?.$siblings ?? []).map((s) => s.v).sort();
+
+it("keeps concurrent writes as siblings in 'siblings' mode, and a write with the read's context supersedes exactly what it saw", async () => {
+  const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+  await cqlOk(a.http, "CREATE KEYSPACE s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}");
+  await cqlOk(a.http, "CREATE TABLE s.docs (k int PRIMARY KEY, v text) WITH conflict_resolution = 'siblings'");
+  await waitFor(async () => (await postCql(c.http, 'SELECT * FROM s.docs WHERE k = 0')).status === 200, 'the table on every node', 5_000);
+  const read = (n: ClusterNode, k: number) => cqlOk<VersionedRows>(n.http, 'SELECT k, v FROM s.docs WHERE k = ?', { params: [k], consistency: 'ALL' });
+  const write = (n: ClusterNode, k: number, v: string, context: string | null = null) =>
+    cqlOk<{ warnings: string[] }>(n.http, 'UPDATE s.docs SET v = ? WHERE k = ?', { params: [v, k], consistency: 'ALL', context });
+
+  await write(a, 1, 'a');
+  const first = await read(b, 1);
+  expect(first).toMatchObject({ rows: [{ k: 1, v: 'a' }], conflicts: 0 });
+  expect(first.rows[0]!.$siblings).toBeUndefined();
+  expect(typeof first.context).toBe('string');
+
+  // A blind write (no context) did not see 'a': both stay, the merged view is the newest.
+  await write(b, 1, 'b');
+  const both = await read(c, 1);
+  expect(both.conflicts).toBe(1);
+  expect(both.rows[0]!.v).toBe('b');
+  expect(siblingValues(both)).toEqual(['a', 'b']);
+
+  // Writing back with the read's context resolves exactly those two.
+  await write(c, 1, 'c', both.context);
+  const resolved = await read(a, 1);
+  expect(resolved).toMatchObject({ rows: [{ k: 1, v: 'c' }], conflicts: 0 });
+  expect(resolved.rows[0]!.$siblings).toBeUndefined();
+
+  // A write it did not see survives a write with an older context.
+  await write(a, 1, 'd');
+  await write(b, 1, 'e', resolved.context);
+  const survivors = await read(c, 1);
+  expect(survivors.conflicts).toBe(1);
+  expect(siblingValues(survivors)).toEqual(['d', 'e']);
+
+  // Every replica holds the same row and version: each one alone answers the same.
+  const alone = await Promise.all(nodes.map((n) => cqlOk<VersionedRows>(n.http, 'SELECT k, v FROM s.docs WHERE k = 1', { consistency: 'ONE' })));
+  for (const r of alone) expect({ context: r.context, siblings: siblingValues(r) }).toEqual({ context: survivors.context, siblings: ['d', 'e'] });
+
+  // Bounded: warnings from 25 siblings, refusal beyond 100, and the refused write changes nothing.
+  let warned = 0;
+  for (let i = 0; i < 100; i++) if ((await write(nodes[i % 3]!, 2, `s${i}`)).warnings.length > 0) warned++;
+  expect(warned).toBe(100 - 25 + 1);
+  const refused = await postCql<{ error: { code: string; message: string } }>(a.http, 'UPDATE s.docs SET v = ? WHERE k = ?', { params: ['one too many', 2], consistency: 'ALL' });
+  expect(refused.status).toBe(400);
+  expect(refused.body.error.code).toBe('Invalid');
+  expect(refused.body.error.message).toMatch(/siblings/);
+  const hundred = await read(b, 2);
+  expect(hundred.rows[0]!.$siblings).toHaveLength(100);
+  expect(siblingValues(hundred)).not.toContain('one too many');
+  await write(c, 2, 'merged', hundred.context);
+  expect(siblingValues(await read(a, 2))).toEqual([]);
+}, 60_000);
+
 it('replicates QUORUM writes, survives one node down, and refuses QUORUM with two down', async () => {
   const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
   await cqlOk(a.http, "CREATE KEYSPACE r WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}");

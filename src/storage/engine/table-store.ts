@@ -130,11 +130,29 @@ export class TableStore {
   async apply(update: PartitionUpdate): Promise<void> {
     assert(!this.closed, `table ${this.options.name} is closed`);
     while (this.sealed.length >= MAX_SEALED_MEMTABLES) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    await this.ctx.awaitDurable(this.applyNow(update));
+  }
+
+  /**
+   * A read-modify-write of this table: once the memtable has room, `build` makes the update
+   * (it may read this table) and the update is applied in the same event-loop turn, so no other
+   * write lands in between (the row-version write path relies on it). `onBuilt` sees the update
+   * before it is applied (e.g. to send it to other replicas). Resolves once it is durable.
+   */
+  async applyWith(build: () => PartitionUpdate, onBuilt: (update: PartitionUpdate) => void): Promise<void> {
+    assert(!this.closed, `table ${this.options.name} is closed`);
+    while (this.sealed.length >= MAX_SEALED_MEMTABLES) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    const update = build();
+    onBuilt(update);
+    await this.ctx.awaitDurable(this.applyNow(update));
+  }
+
+  private applyNow(update: PartitionUpdate): LogPosition {
     const position = this.ctx.log(this.id, update);
     this.active.apply(update, position);
     if (this.memtableFull()) this.requestFlush();
     else this.ctx.onMemtableGrowth();
-    await this.ctx.awaitDurable(position);
+    return position;
   }
   // #endregion
 

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compare, decode, encode, increment, join, type VersionVector } from '../../../src/versioning/version-vector.js';
-import { mergeRowVersions } from '../../../src/versioning/row-version.js';
 import { CorruptDataError } from '../../../src/util/bytes.js';
 
 const arbVector: fc.Arbitrary<VersionVector> = fc
@@ -42,12 +41,5 @@ describe('version vectors', () => {
     );
     expect(() => decode(Buffer.from([1, 2, 0x61, 0x62, 0]))).toThrow(CorruptDataError); // counter 0
     expect(() => decode(Buffer.from([5]))).toThrow(CorruptDataError);
-  });
-
-  it('storage merges row-version blobs by join', () => {
-    const a = encode(new Map([['n1', 2]]));
-    const b = encode(new Map([['n2', 1]]));
-    expect(decode(mergeRowVersions(a, b)!)).toEqual(new Map([['n1', 2], ['n2', 1]]));
-    expect(mergeRowVersions(undefined, b)).toBe(b);
   });
 });
