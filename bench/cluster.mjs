@@ -1,12 +1,30 @@
 /**
- * Cluster benchmark: failure detection of a local cluster of real node processes (issue #4 §3),
- * under load and on demand.
+ * Cluster benchmark of a local cluster of real node processes: QUORUM throughput (issue #5 §5),
+ * then failure detection under load and on demand (issue #4 §3).
  *
- *   npm run bench -- cluster [--nodes N] [--load-seconds S] [--kills N] [--pauses N]   (--help for all)
+ *   npm run bench -- cluster [--mode all|quorum|fabric] [--seconds S] [--nodes N]
+ *                            [--load-seconds S] [--kills N] [--pauses N]   (--help for all)
  *
- * 1. `ringtail cluster up --nodes N --ports auto` in a temporary directory; a keyspace with
- *    SimpleStrategy RF 1 and a table `kv (id bigint PRIMARY KEY, v blob)`, created on node1 and
- *    awaited on every node.
+ * `--mode quorum` runs step 1 then the QUORUM phases only, `--mode fabric` step 1 then steps
+ * 2 and 3 only (the benchmark of issue #4 as it was), `--mode all` (default) both, QUORUM first on
+ * the fresh cluster, so `npm run bench -- cluster` reports both sets of figures.
+ *
+ * 1. `ringtail cluster up --nodes N --ports auto` in a temporary directory.
+ * QUORUM phases (issue #5 §5):
+ *    keyspace `bench` with SimpleStrategy RF 3 (N if fewer nodes), table `kv (id bigint
+ *    PRIMARY KEY, v text)`, awaited on every node. `--quorum-concurrency` requests in flight in
+ *    all, one per keep-alive connection, the connections spread round-robin over the nodes (as
+ *    a driver's default load balancing does; `--coordinators K` sends to the first K nodes
+ *    only, to tell a coordinator's CPU from a replica's). Every request names consistency
+ *    QUORUM. Load: `--records` rows of `--value-bytes` characters (untimed for the targets);
+ *    then INSERTs of new keys, then SELECT v by uniformly random loaded key, each `--seconds`
+ *    long after `--warmup-seconds` not counted. Every answer is checked: 200 and `kind` void for
+ *    an INSERT, 200 and the value written for a SELECT (every 16th parsed whole). Reported per
+ *    phase: req/s of good answers, p50/p99/p99.9/max, errors by code, and the CPU time each
+ *    node process (/proc/PID/stat) and the client spent per request. No token awareness: with
+ *    RF = nodes every node replicates every key, so any coordinator is already a replica.
+ * Fabric phases (issue #4 §3): a keyspace `bench_cluster` with SimpleStrategy RF 1 and a table
+ *    `kv (id bigint PRIMARY KEY, v blob)`, created on node1 and awaited on every node, then:
  * 2. Stability phase, `--load-seconds`: on every node `--concurrency` workers (one keep-alive
  *    undici connection each) send `POST /v1/cql` back to back, half INSERTs of `--value-bytes`
  *    blobs under new keys, half SELECTs by key of rows that node acknowledged (each answer must
@@ -23,11 +41,13 @@
  *    same with SIGSTOP, and SIGCONT instead of a restart. A detection time is when the first
  *    answer showing DOWN arrived: it errs late by at most one poll interval and one request.
  *
+ * Targets (issue #5): ≥ 10,000 QUORUM INSERTs/s and ≥ 10,000 QUORUM SELECTs/s (3 nodes, RF 3,
+ * 1 KB rows, 64 in flight, nodes and client sharing one 2-core machine), every answer right.
  * Targets (issue #4): SIGKILL → DOWN on every survivor within 3 s, median within 2 s; SIGSTOP →
  * DOWN within 5 s; no false DOWN during the stability phase.
  *
- * Every loop is bounded in time (`--load-seconds`, `--detect-timeout-seconds`, the convergence
- * and CLI timeouts). Every node is stopped by PID at the end: `cluster down`, then SIGKILL for
+ * Every loop is bounded in time or count (`--records`, `--seconds`, `--load-seconds`,
+ * `--detect-timeout-seconds`, the convergence and CLI timeouts). Every node is stopped by PID at the end: `cluster down`, then SIGKILL for
  * anything left; on an error, or on SIGINT/SIGTERM, SIGKILL at once. The launcher is
  * `bin/ringtail` (which runs `dist/`: `npm run build`), or `$RINGTAIL_BIN` for a private build.
  * Results: a report on stdout and a JSON file <out>/cluster-<ISO time>.json.
@@ -38,8 +58,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { parseOptions, usageText } from './lib/args.mjs';
-import { resultHeader, writeResultFile, TempDirs } from './lib/env.mjs';
+import { parseOptions, usageText, UsageError } from './lib/args.mjs';
+import { CpuMeter, driveCql, textValues } from './lib/cql-load.mjs';
+import { collectGarbage, resultHeader, writeResultFile, TempDirs } from './lib/env.mjs';
 import { fmtBytes, fmtMs, fmtRate, fmtSeconds, nowSeconds, percentile, round } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
 import { LatencyRecorder } from './lib/latency.mjs';
@@ -55,7 +76,17 @@ const TARGETS = {
   killMedianMs: 2000, // median within 2 s
   pauseMaxMs: 5000, // a SIGSTOPped node within 5 s
   falseDowns: 0, // during the stability phase
+  quorumInsertsPerSec: 10_000, // issue #5 §5, 3 nodes RF 3 on 2 cores with the client
+  quorumSelectsPerSec: 10_000,
 };
+
+const MODES = ['all', 'quorum', 'fabric'];
+const QUORUM_KEYSPACE = 'bench';
+const QUORUM_RF = 3;
+const QUORUM_INSERT = `INSERT INTO ${QUORUM_KEYSPACE}.kv (id, v) VALUES (?, ?)`;
+const QUORUM_SELECT = `SELECT v FROM ${QUORUM_KEYSPACE}.kv WHERE id = ?`;
+/** Every 16th SELECT answer is parsed whole (the rest are searched for the value), so the client's JSON parsing does not crowd the nodes out of the shared CPU. */
+const PARSE_EVERY = 16;
 
 const KEYSPACE = 'bench_cluster';
 const INSERT_QUERY = `INSERT INTO ${KEYSPACE}.kv (id, v) VALUES (?, ?)`;
@@ -76,10 +107,16 @@ const METRICS_INTERVAL_MS = 1_000;
 const PROGRESS_INTERVAL_MS = 10_000;
 
 export const SPEC = {
+  mode: { kind: 'string', default: 'all', help: `what to run: quorum (QUORUM throughput), fabric (false DOWNs and detection times) or all` },
+  seconds: { kind: 'number', default: 10, min: 0.1, help: 'measured seconds of the QUORUM INSERT phase and of the QUORUM SELECT phase' },
+  'warmup-seconds': { kind: 'number', default: 2, min: 0, help: 'uncounted seconds of load before each measured QUORUM phase' },
+  records: { kind: 'int', default: 100_000, min: 1, help: 'rows loaded at QUORUM before the QUORUM phases; SELECTs read among them' },
+  'quorum-concurrency': { kind: 'int', default: 64, min: 1, max: 1000, help: 'QUORUM requests in flight in all, one per connection, connections round-robin over the nodes' },
+  coordinators: { kind: 'int', default: 0, min: 0, help: 'send QUORUM requests to the first K nodes only (0 = all), to tell coordinator from replica CPU' },
   nodes: { kind: 'int', default: 3, min: 2, max: 16, help: 'nodes in the local cluster' },
   'load-seconds': { kind: 'number', default: 600, min: 0, help: 'length of the stability phase under load (0 skips it)' },
-  concurrency: { kind: 'int', default: 64, min: 1, max: 1000, help: 'requests in flight per node during the load phase' },
-  'value-bytes': { kind: 'int', default: 1000, min: 1, max: 1 << 20, help: 'bytes per row value (a blob)' },
+  concurrency: { kind: 'int', default: 64, min: 1, max: 1000, help: 'requests in flight per node during the stability phase' },
+  'value-bytes': { kind: 'int', default: 1000, min: 1, max: 1 << 20, help: 'bytes per row value (text in the QUORUM phases, a blob in the stability phase)' },
   'read-fraction': { kind: 'number', default: 0.5, min: 0, max: 1, help: 'share of SELECTs in the load (the rest INSERTs)' },
   'poll-ms': { kind: 'int', default: 250, min: 10, help: "interval of the /v1/status polls during the load phase" },
   kills: { kind: 'int', default: 10, min: 0, help: 'SIGKILL detection runs' },
@@ -107,6 +144,10 @@ export async function main(argv) {
     log(usage());
     return 0;
   }
+  if (!MODES.includes(opts.mode)) throw new UsageError(`--mode: unknown '${opts.mode}' (choose from ${MODES.join(', ')})`);
+  if (opts.coordinators > opts.nodes) throw new UsageError(`--coordinators: at most --nodes (${opts.nodes}), got ${opts.coordinators}`);
+  const runQuorum = opts.mode !== 'fabric';
+  const runFabric = opts.mode !== 'quorum';
   if (!fs.existsSync(CLI_MODULE)) throw new Error(`${CLI_MODULE} not found: build first (npm run build)`);
   const { Agent, Pool } = await import('undici');
 
@@ -114,7 +155,21 @@ export async function main(argv) {
   const result = {
     ...resultHeader('cluster', startedAt),
     params: {
+      mode: opts.mode,
       nodes: opts.nodes,
+      quorum: runQuorum
+        ? {
+            replication: `SimpleStrategy, replication_factor ${Math.min(QUORUM_RF, opts.nodes)}`,
+            consistency: 'QUORUM',
+            records: opts.records,
+            seconds: opts.seconds,
+            warmupSeconds: opts.warmupSeconds,
+            concurrency: opts.quorumConcurrency,
+            coordinators: opts.coordinators || opts.nodes,
+            valueBytes: opts.valueBytes,
+            client: 'undici Pool per node, keep-alive, one request in flight per connection, connections round-robin over the coordinators',
+          }
+        : null,
       loadSeconds: opts.loadSeconds,
       concurrencyPerNode: opts.concurrency,
       valueBytes: opts.valueBytes,
@@ -130,6 +185,7 @@ export async function main(argv) {
       client: 'undici Pool per node, keep-alive, one request in flight per connection; status polls on a separate Agent',
     },
     cluster: null,
+    quorum: null,
     stability: null,
     detection: { kill: null, pause: null },
     targets: [],
@@ -137,7 +193,9 @@ export async function main(argv) {
     error: null,
   };
   const m = result.machine;
-  log(`ringtail cluster benchmark — ${opts.nodes} nodes, ${opts.loadSeconds} s of load at ${opts.concurrency} in flight per node, ${opts.kills} kills, ${opts.pauses} pauses`);
+  const quorumTitle = `QUORUM INSERT and SELECT ${opts.seconds} s each at ${opts.quorumConcurrency} in flight over ${opts.coordinators || opts.nodes} coordinators after ${opts.records.toLocaleString('en-US')} rows`;
+  const fabricTitle = `${opts.loadSeconds} s of load at ${opts.concurrency} in flight per node, ${opts.kills} kills, ${opts.pauses} pauses`;
+  log(`ringtail cluster benchmark — ${opts.nodes} nodes; ${[runQuorum ? quorumTitle : null, runFabric ? fabricTitle : null].filter(Boolean).join('; then ')}`);
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${fmtBytes(m.totalMemBytes)} RAM, node ${m.node}, ${m.platform}`);
   log(`command: ${result.command}`);
 
@@ -156,18 +214,23 @@ export async function main(argv) {
     const up = await cluster.up(dir, opts.nodes);
     result.cluster = { upSeconds: up.seconds, nodes: cluster.nodes.map((n) => ({ name: n.name, http: n.http, internode: n.internode, host_id: n.host_id })) };
     line('up', `every node sees every node UP after ${fmtSeconds(up.seconds)} (${cluster.nodes.map((n) => `${n.name} pid ${n.pid}`).join(', ')})`);
-    await createSchema(http, cluster);
 
-    if (opts.loadSeconds > 0) {
+    if (runQuorum) {
+      log(heading(`QUORUM: ${quorumTitle}`));
+      result.quorum = await quorumPhases({ opts, cluster, http, Pool });
+    }
+    if (runFabric) await createSchema(http, cluster, { keyspace: KEYSPACE, replicationFactor: 1, valueType: 'blob' });
+
+    if (runFabric && opts.loadSeconds > 0) {
       log(heading(`stability: ${opts.loadSeconds} s of INSERT + SELECT on every node, /v1/status every ${opts.pollMs} ms`));
       result.stability = await stabilityPhase({ opts, cluster, http, Pool });
       reportStability(result.stability);
     }
-    if (opts.kills > 0) {
+    if (runFabric && opts.kills > 0) {
       log(heading(`detection: ${opts.kills} × SIGKILL a random node other than node1, then restart it`));
       result.detection.kill = await detectionRuns({ opts, cluster, http, kind: 'kill', runs: opts.kills });
     }
-    if (opts.pauses > 0) {
+    if (runFabric && opts.pauses > 0) {
       log(heading(`detection: ${opts.pauses} × SIGSTOP a random node other than node1, then SIGCONT`));
       result.detection.pause = await detectionRuns({ opts, cluster, http, kind: 'pause', runs: opts.pauses });
     }
@@ -178,7 +241,7 @@ export async function main(argv) {
     line('down', `every node stopped after ${fmtSeconds(down.seconds)}`);
     if (down.leftOver.length > 0) result.warnings.push(`cluster down left ${down.leftOver.join(', ')} running: killed`);
 
-    result.targets = evaluateTargets(result);
+    result.targets = [...(runQuorum ? quorumTargets(result.quorum) : []), ...(runFabric ? evaluateTargets(result) : [])];
     report(result);
     result.ok = true;
     if (opts.checkTargets && result.targets.some((t) => t.pass !== true)) outcome = 3;
@@ -361,21 +424,212 @@ async function waitAllUp(http, cluster, timeoutMs = CONVERGENCE_TIMEOUT_MS) {
   }
 }
 
-async function createSchema(http, cluster) {
+/** Creates `keyspace` (SimpleStrategy) and its table `kv (id bigint PRIMARY KEY, v valueType)` on node1; waits until every node has the same schema. */
+async function createSchema(http, cluster, { keyspace, replicationFactor, valueType }) {
   const node1 = cluster.nodes[0];
-  await http.post(node1, `CREATE KEYSPACE ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-  await http.post(node1, `CREATE TABLE ${KEYSPACE}.kv (id bigint PRIMARY KEY, v blob)`);
+  await http.post(node1, `CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}`);
+  await http.post(node1, `CREATE TABLE ${keyspace}.kv (id bigint PRIMARY KEY, v ${valueType})`);
   const t0 = nowSeconds();
   for (;;) {
     const schemas = await Promise.all(cluster.nodes.map((n) => http.get(`${n.http}/v1/schema`)));
-    const has = (s) => s?.keyspaces?.some((k) => k.name === KEYSPACE && k.tables.some((t) => t.name === 'kv'));
+    const has = (s) => s?.keyspaces?.some((k) => k.name === keyspace && k.tables.some((t) => t.name === 'kv'));
     if (schemas.every(has) && new Set(schemas.map((s) => s.version)).size === 1) {
-      line('schema', `keyspace ${KEYSPACE} (RF 1) and table kv on every node after ${fmtMs((nowSeconds() - t0) * 1000)}`);
+      line('schema', `keyspace ${keyspace} (RF ${replicationFactor}) and table kv on every node after ${fmtMs((nowSeconds() - t0) * 1000)}`);
       return;
     }
     if (nowSeconds() - t0 > CONVERGENCE_TIMEOUT_MS / 1000) throw new Error('the schema did not reach every node within 60 s');
     await sleep(20);
   }
+}
+
+// ---- QUORUM throughput -------------------------------------------------------------------------
+
+/**
+ * The QUORUM phases on the running cluster: schema, load, timed INSERT, timed SELECT. Returns
+ * their figures; throws if the load phase had any bad answer (the SELECT checks need every row).
+ */
+async function quorumPhases({ opts, cluster, http, Pool }) {
+  const replicationFactor = Math.min(QUORUM_RF, cluster.nodes.length);
+  await createSchema(http, cluster, { keyspace: QUORUM_KEYSPACE, replicationFactor, valueType: 'text' });
+  const values = textValues(VALUE_POOL, opts.valueBytes, opts.seed);
+  const coordinators = cluster.nodes.slice(0, opts.coordinators || cluster.nodes.length);
+  // One connection per worker: worker k uses coordinator k mod K, so no request waits for a connection.
+  const connectionsPerNode = Math.ceil(opts.quorumConcurrency / coordinators.length);
+  const targets = coordinators.map((n) => ({
+    name: n.name,
+    pool: new Pool(n.http, { connections: connectionsPerNode, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 30_000, bodyTimeout: 30_000 }),
+  }));
+  const ctx = { opts, cluster, targets };
+  // The figures mean little on a busy machine: say how busy it was (the CPU table says more).
+  const loadAverageAtStart = os.loadavg().map((x) => round(x, 2));
+  line('machine', `load average ${loadAverageAtStart.join(', ')} (1, 5, 15 min) before the QUORUM phases`);
+  try {
+    const load = await quorumLoad(ctx, values);
+    line('load', `${load.requests.toLocaleString('en-US')} rows in ${fmtSeconds(load.seconds)} (${fmtRate(load.requestsPerSec, ' rows/s')}, p99 ${fmtMs(load.latencyMs.p99)})`);
+    let nextId = opts.records;
+    const insert = await quorumTimed(ctx, 'INSERT', () => {
+      const id = nextId++;
+      return { body: quorumInsertBody(id, values), check: checkVoid };
+    });
+    const nextRandom = prng32(opts.seed + 1);
+    const select = await quorumTimed(ctx, 'SELECT', () => {
+      const id = nextBelow(nextRandom, opts.records);
+      return { body: `{"query":"${QUORUM_SELECT}","params":[${id}],"consistency":"QUORUM"}`, check: (status, text) => checkSelect(id, values, status, text) };
+    });
+    return {
+      replicationFactor,
+      consistency: 'QUORUM',
+      concurrency: opts.quorumConcurrency,
+      valueBytes: opts.valueBytes,
+      coordinators: coordinators.map((n) => n.name),
+      loadAverageAtStart,
+      load,
+      insert,
+      select,
+    };
+  } finally {
+    await Promise.allSettled(targets.map((t) => t.pool.close()));
+  }
+}
+
+const quorumValueOf = (values, id) => values[id % VALUE_POOL];
+const quorumInsertBody = (id, values) => `{"query":"${QUORUM_INSERT}","params":[${id},"${quorumValueOf(values, id)}"],"consistency":"QUORUM"}`;
+
+function checkVoid(status, text) {
+  if (status !== 200) return `${status} ${text.slice(0, 300)}`;
+  return text.startsWith('{"kind":"void"') ? null : `unexpected answer ${text.slice(0, 200)}`;
+}
+
+function checkSelect(id, values, status, text) {
+  if (status !== 200) return `${status} ${text.slice(0, 300)}`;
+  const expected = quorumValueOf(values, id);
+  if (!text.includes(expected)) return `id ${id}: value missing from ${text.slice(0, 200)}`;
+  if (id % PARSE_EVERY !== 0) return null;
+  const rows = JSON.parse(text).rows;
+  if (!Array.isArray(rows) || rows.length !== 1) return `id ${id}: ${rows?.length ?? 'no'} rows`;
+  return rows[0].v === expected ? null : `id ${id}: wrong value`;
+}
+
+/** Rows 0 … records-1 at QUORUM, every one acknowledged, or the run fails. */
+async function quorumLoad({ opts, cluster, targets }, values) {
+  let nextId = 0;
+  const recorder = new LatencyRecorder(opts.seed + 3);
+  const cpu = new CpuMeter(nodeProcesses(cluster)).start();
+  const t0 = nowSeconds();
+  const run = await driveCql({
+    targets,
+    concurrency: opts.quorumConcurrency,
+    // Checked and followed by nextRequest() in the same turn, so exactly `records` ids go out.
+    until: () => nextId >= opts.records,
+    nextRequest: () => {
+      const id = nextId++;
+      return { body: quorumInsertBody(id, values), check: checkVoid };
+    },
+    recorder,
+  });
+  const seconds = nowSeconds() - t0;
+  const cpuSeconds = cpu.stop();
+  if (run.errors > 0) {
+    throw new Error(`QUORUM load: ${run.errors} of ${opts.records} INSERTs failed (${JSON.stringify(run.errorsByKind)}); first: ${run.problems.slice(0, 3).join(' | ')}`);
+  }
+  return { ...phaseFigures(run, seconds, recorder, cpuSeconds), errorsByKind: run.errorsByKind };
+}
+
+/** `--warmup-seconds` uncounted, then `--seconds` measured, of `nextRequest()` at QUORUM. */
+async function quorumTimed({ opts, cluster, targets }, label, nextRequest) {
+  collectGarbage();
+  let warmup = null;
+  if (opts.warmupSeconds > 0) {
+    const until = nowSeconds() + opts.warmupSeconds;
+    const w = await driveCql({ targets, concurrency: opts.quorumConcurrency, nextRequest, until: () => nowSeconds() >= until });
+    warmup = { seconds: opts.warmupSeconds, requests: w.requests, errors: w.errors, errorsByKind: w.errorsByKind };
+  }
+  const recorder = new LatencyRecorder(opts.seed + label.length);
+  const cpu = new CpuMeter(nodeProcesses(cluster)).start();
+  const t0 = nowSeconds();
+  const deadline = t0 + opts.seconds;
+  const run = await driveCql({ targets, concurrency: opts.quorumConcurrency, nextRequest, until: () => nowSeconds() >= deadline, recorder });
+  const seconds = nowSeconds() - t0;
+  const phase = { ...phaseFigures(run, seconds, recorder, cpu.stop()), errors: run.errors, wrongAnswers: run.wrongAnswers, errorsByKind: run.errorsByKind, problems: run.problems, warmup };
+  const l = phase.latencyMs;
+  line(label, `${fmtRate(phase.requestsPerSec, ' req/s')}, p50 ${fmtMs(l.p50)}, p99 ${fmtMs(l.p99)}, p99.9 ${fmtMs(l.p999)}, max ${fmtMs(l.max)} (${phase.requests.toLocaleString('en-US')} requests, ${run.errors} errors)`);
+  line('', `CPU per request: ${Object.entries(phase.cpuMicrosPerRequest).map(([name, us]) => `${name} ${us == null ? '-' : `${Math.round(us)} µs`}`).join(', ')}; CPU-bound rate on ${os.cpus().length} idle cores ${fmtRate(phase.cpuBoundRequestsPerSec, ' req/s')}`);
+  if (run.errors > 0) line('', `errors: ${JSON.stringify(run.errorsByKind)}; first: ${run.problems[0]}`);
+  return phase;
+}
+
+const nodeProcesses = (cluster) => cluster.nodes.map((n) => ({ name: n.name, pid: n.pid }));
+
+/**
+ * Rate and latency of the good answers, and per process (nodes, this client, the whole machine)
+ * the CPU seconds used, the cores kept busy on average, and the CPU µs per good answer.
+ * `cpuBoundRequestsPerSec` is the rate all of this machine's cores would give at the CPU per
+ * request of the nodes and the client: on a shared machine, where others take part of the CPU,
+ * it estimates what a quiet one would do if CPU alone limits the rate. An estimate, not a bound:
+ * CPU per request falls as the rate rises (group commit and write batching share more).
+ */
+function phaseFigures(run, seconds, recorder, cpuSeconds) {
+  const perRequest = {};
+  const busyCores = {};
+  for (const [name, cpu] of Object.entries(cpuSeconds)) {
+    perRequest[name] = cpu == null || run.requests === 0 ? null : (cpu / run.requests) * 1e6;
+    busyCores[name] = cpu == null ? null : cpu / seconds;
+  }
+  const ours = Object.entries(perRequest).filter(([name]) => name !== 'machine').map(([, us]) => us);
+  const oursMicros = ours.includes(null) ? null : ours.reduce((a, b) => a + b, 0);
+  return {
+    cpuMicrosPerRequestNodesAndClient: oursMicros,
+    cpuBoundRequestsPerSec: oursMicros ? (os.cpus().length * 1e6) / oursMicros : null,
+    requests: run.requests,
+    seconds,
+    requestsPerSec: run.requests / seconds,
+    latencyMs: recorder.summary(),
+    cpuSeconds,
+    busyCores,
+    cpuMicrosPerRequest: perRequest,
+  };
+}
+
+function quorumTargets(q) {
+  const errors = q == null ? null : q.insert.errors + q.select.errors;
+  const setting = q == null ? '' : ` (RF ${q.replicationFactor}, ${q.valueBytes} B rows, ${q.concurrency} in flight)`;
+  return [
+    { name: `QUORUM INSERT requests/s${setting}`, measured: q?.insert.requestsPerSec ?? null, unit: '/s', required: `≥ ${TARGETS.quorumInsertsPerSec.toLocaleString('en-US')}/s`, pass: q == null ? null : q.insert.requestsPerSec >= TARGETS.quorumInsertsPerSec },
+    { name: 'QUORUM SELECT requests/s (by key, value checked)', measured: q?.select.requestsPerSec ?? null, unit: '/s', required: `≥ ${TARGETS.quorumSelectsPerSec.toLocaleString('en-US')}/s`, pass: q == null ? null : q.select.requestsPerSec >= TARGETS.quorumSelectsPerSec },
+    { name: 'QUORUM answers: every one 200 and right', measured: errors, unit: ' bad', required: '0 bad', pass: errors == null ? null : errors === 0 },
+  ];
+}
+
+function reportQuorum(q) {
+  const phases = [['load (INSERT, untimed)', q.load], ['INSERT 1 row', q.insert], ['SELECT 1 row by key', q.select]];
+  log(
+    formatTable(
+      [
+        { header: `QUORUM, RF ${q.replicationFactor}, via ${q.coordinators.join('+')}` }, { header: 'requests', align: 'right' }, { header: 'rate', align: 'right' },
+        { header: 'p50', align: 'right' }, { header: 'p99', align: 'right' }, { header: 'p99.9', align: 'right' }, { header: 'max', align: 'right' }, { header: 'errors', align: 'right' },
+      ],
+      phases.map(([name, p]) => [
+        name, p.requests.toLocaleString('en-US'), fmtRate(p.requestsPerSec, ' req/s'),
+        fmtMs(p.latencyMs.p50), fmtMs(p.latencyMs.p99), fmtMs(p.latencyMs.p999), fmtMs(p.latencyMs.max), String(p.errors ?? 0),
+      ]),
+    ),
+  );
+  // Where the CPU goes: per process, µs of CPU per good answer and the cores it kept busy.
+  // `machine` is all of this host's CPU, so machine − nodes − client is someone else's load.
+  const names = Object.keys(q.insert.cpuMicrosPerRequest);
+  const us = (v) => (v == null ? '-' : `${Math.round(v)} µs`);
+  const cores = (v) => (v == null ? '-' : v.toFixed(2));
+  log('');
+  log(
+    formatTable(
+      [{ header: 'CPU per request' }, ...phases.map(([name]) => ({ header: name.split(' ')[0], align: 'right' })), ...phases.map(([name]) => ({ header: `${name.split(' ')[0]} cores`, align: 'right' }))],
+      [
+        ...names.map((name) => [name, ...phases.map(([, p]) => us(p.cpuMicrosPerRequest[name])), ...phases.map(([, p]) => cores(p.busyCores[name]))]),
+        ['nodes + client', ...phases.map(([, p]) => us(p.cpuMicrosPerRequestNodesAndClient)), ...phases.map(() => '')],
+        [`CPU-bound rate, ${os.cpus().length} idle cores`, ...phases.map(([, p]) => fmtRate(p.cpuBoundRequestsPerSec, '/s')), ...phases.map(() => '')],
+      ],
+    ),
+  );
 }
 
 // ---- stability phase ---------------------------------------------------------------------------
@@ -678,11 +932,16 @@ function evaluateTargets(result) {
 function fmtTarget(t) {
   if (t.measured == null) return '-';
   if (t.measured === Infinity) return 'missed';
+  if (t.unit === '/s') return fmtRate(t.measured, ' req/s');
   return t.unit === 'ms' ? fmtMs(t.measured) : `${t.measured}${t.unit}`;
 }
 
 function report(result) {
   log(heading('summary'));
+  if (result.quorum) {
+    reportQuorum(result.quorum);
+    log('');
+  }
   const rows = [];
   for (const [kind, label] of [['kill', 'SIGKILL → DOWN'], ['pause', 'SIGSTOP → DOWN']]) {
     const d = result.detection[kind];

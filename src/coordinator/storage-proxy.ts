@@ -87,6 +87,7 @@ import {
   UnknownTableError,
   type ReadCommand,
 } from './replica-verbs.js';
+import { ReadLatencyTracker } from './read-latency.js';
 import { ResponseTally, type WriteType } from './response-tally.js';
 
 export interface StorageProxyOptions {
@@ -113,8 +114,11 @@ export interface StorageProxyOptions {
   readonly logger: Logger;
   /** Lower is closer; default: this node 0, every other 1 (replication order breaks ties). */
   readonly proximity?: (endpoint: Endpoint) => number;
-  /** Observed read latency at a percentile, for `speculative_retry = 'Np'`; default: no samples. */
-  readonly readLatencyPercentileMs?: (percentile: number) => number | undefined;
+  /**
+   * Observed read latency of a table at a percentile, for `speculative_retry = 'Np'`; default:
+   * this proxy's own recent point-read latencies per table (read-latency.ts).
+   */
+  readonly readLatencyPercentileMs?: (tableId: string, percentile: number) => number | undefined;
 }
 
 /** Counters for metrics and tests. */
@@ -291,6 +295,8 @@ export class StorageProxy implements DataPath {
   private readonly proximity: (endpoint: Endpoint) => number;
   private counters = { digestMismatches: 0, readRepairs: 0, speculativeReads: 0, conflictsDetected: 0 };
   private lastConflictLogMs = Number.NEGATIVE_INFINITY;
+  private readonly readLatencies = new ReadLatencyTracker();
+  private readonly readLatencyPercentileMs: (tableId: string, percentile: number) => number | undefined;
   private conflictsSinceLog = 0;
 
   constructor(private readonly o: StorageProxyOptions) {
@@ -298,6 +304,7 @@ export class StorageProxy implements DataPath {
     this.logger = o.logger.child({ component: 'storage-proxy' });
     this.alive = (endpoint) => endpoint === o.self || o.isAlive(endpoint);
     this.proximity = o.proximity ?? ((endpoint) => (endpoint === o.self ? 0 : 1));
+    this.readLatencyPercentileMs = o.readLatencyPercentileMs ?? ((tableId, percentile) => this.readLatencies.percentileMs(tableId, percentile));
   }
 
   stats(): StorageProxyStats {
@@ -463,7 +470,9 @@ export class StorageProxy implements DataPath {
 
   async readPartition(table: TableMetadata, token: bigint, key: Buffer, slice: SliceQuery, consistency: ConsistencyLevel): Promise<Partition | null> {
     if (SYSTEM_KEYSPACES.has(table.keyspace)) return this.local.readPartition(table, token, key, slice);
+    const started = this.o.clock.nowMicros();
     const partition = await this.readReplicated(table, token, key, slice, consistency);
+    this.readLatencies.record(table.id, (this.o.clock.nowMicros() - started) / 1000);
     if (partition !== null) this.noteConflicts(table, [partition]);
     return partition;
   }
@@ -478,7 +487,7 @@ export class StorageProxy implements DataPath {
       localDc: this.o.datacenter,
       proximity: this.proximity,
       retry: this.speculativeRetryOf(table.params.speculativeRetry),
-      latencyPercentileMs: this.o.readLatencyPercentileMs ?? (() => undefined),
+      latencyPercentileMs: (percentile) => this.readLatencyPercentileMs(table.id, percentile),
       readTimeoutMs: this.o.readRequestTimeoutMs,
     });
     // This node alone answers (ONE/LOCAL_ONE on a local replica, or RF 1 here): no tally, no
@@ -672,7 +681,9 @@ export class StorageProxy implements DataPath {
   }
 
   private async scanReplicated(table: TableMetadata, query: RangeScanQuery, consistency: ConsistencyLevel): Promise<RangeScanPage> {
-    const endpoints = this.o.ring().endpoints().filter((e) => e === this.o.self || this.o.isAlive(e));
+    const ring = this.o.ring();
+    this.checkRangesAvailable(table, ring, consistency);
+    const endpoints = ring.endpoints().filter((e) => e === this.o.self || this.o.isAlive(e));
     if (endpoints.length <= 1) return this.local.scanRange(table, query);
     const payload = encodeRangeCommand({ tableId: table.id, query });
     const results = await Promise.allSettled(
@@ -689,8 +700,26 @@ export class StorageProxy implements DataPath {
         this.logReplicaError('range read', '?', r.reason);
       }
     }
-    if (failures > 0) throw new ReadFailure({ consistency, received: pages.length, blockFor: endpoints.length, failures });
+    if (failures > 0) {
+      // Silence (a timeout) is a ReadTimeout, an error answer a ReadFailure, as for point reads.
+      const answered = results.some((r) => r.status === 'rejected' && isReplicaFailure(r.reason));
+      if (answered) throw new ReadFailure({ consistency, received: pages.length, blockFor: endpoints.length, failures });
+      throw new ReadTimeout({ consistency, received: pages.length, blockFor: endpoints.length, dataPresent: pages.length > 0 });
+    }
     return mergeRangePages(pages, nowSeconds(this.o.clock));
+  }
+
+  /**
+   * A range read asks every live node, which is at least the level everywhere, provided every
+   * token range has enough live replicas for the level: otherwise `Unavailable` before
+   * anything is sent, as for point reads.
+   */
+  private checkRangesAvailable(table: TableMetadata, ring: TokenMetadata, consistency: ConsistencyLevel): void {
+    const replication = this.replicationOf(table);
+    for (let i = 0; i < ring.size; i++) {
+      const replicas = replicasFor(ring.rangeAt(i).end, replication, ring).map((endpoint) => ({ endpoint, datacenter: ring.location(endpoint)?.datacenter ?? '' }));
+      checkAvailable(requirementFor(consistency, replication, replicas, this.o.datacenter, 'read'), replicas, this.alive);
+    }
   }
 
   /**

@@ -160,4 +160,8 @@ it('replicates QUORUM writes, survives one node down, and refuses QUORUM with tw
   expect(elapsedMs).toBeLessThan(1000);
   const one = await cqlOk<{ rows: { v: string }[] }>(a.http, 'SELECT v FROM r.kv WHERE k = 100', { consistency: 'ONE' });
   expect(one.rows).toEqual([{ v: 'after one down' }]);
+  // Range reads too: Unavailable at QUORUM, answered at ONE.
+  const rangeRefused = await postCql<{ error: Record<string, unknown> }>(a.http, 'SELECT COUNT(*) FROM r.kv', { consistency: 'QUORUM' });
+  expect(rangeRefused.body.error).toMatchObject({ code: 'Unavailable', required: 2, alive: 1 });
+  expect((await cqlOk<{ rows: { count: string }[] }>(a.http, 'SELECT COUNT(*) FROM r.kv', { consistency: 'ONE' })).rows).toEqual([{ count: '1' }]);
 }, 120_000);
