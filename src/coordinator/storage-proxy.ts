@@ -11,8 +11,11 @@
  *
  * Writes (SPEC 6.3): per mutation, the token's replicas under the keyspace's replication; the
  * level's `Requirement`; `Unavailable` for every mutation of the call before anything is sent;
- * then the mutation goes to every live replica (applied locally when this node is one) and the
- * call resolves once each mutation's tally succeeded. A replica's error response counts as a
+ * then one replica versions the mutation's rows (versioned-write.ts, SPEC 6.6): this node when
+ * it is a replica, reading its own state in the same turn as it applies the result; otherwise
+ * the closest live replica, to which the write is forwarded (VERSIONED_WRITE) and whose
+ * outcome is relayed. The versioned mutation goes to every live replica and the call resolves
+ * once each mutation's tally succeeded. A replica's error response counts as a
  * failure (`WriteFailure` as soon as the level is out of reach); silence (timeouts, lost or
  * dropped messages, a stopped peer) counts as nothing, and at `write_request_timeout_ms` the
  * write fails with `WriteTimeout` (`write_type` SIMPLE, or UNLOGGED_BATCH for several
@@ -33,9 +36,12 @@
  * System keyspaces (`system`, `system_schema`) are node-local, like Cassandra's LocalStrategy:
  * their reads and writes go to the local engine whatever the level.
  *
+ * Range reads: `Unavailable` when some token range has too few live replicas for the level;
+ * then every live node is asked for the page and the pages are merged (`range-read.ts`).
+ *
  * Limitations (documented, for later work):
- * - `scanRange` asks every live node for each page and merges them (`range-read.ts`), rather
- *   than only the replicas the level needs per range; `truncate` empties the table on every
+ * - `scanRange` asks every live node for each page rather than only the replicas the level
+ *   needs per range; `truncate` empties the table on every
  *   node and needs them all up, as Cassandra's does.
  * - No hinted handoff (#7): a down replica simply misses the write; ANY with no live replica
  *   therefore times out instead of storing a hint.
