@@ -17,6 +17,9 @@ import type { Settings } from './config/settings.js';
 import { LocalDataPath } from './cql/data-path.js';
 import { registerReplicaVerbs } from './coordinator/replica-verbs.js';
 import { Verb } from './messaging/verbs.js';
+import { BatchlogReplayer, defaultReplayAfterMs } from './batchlog/batchlog-replayer.js';
+import { BatchlogStore } from './batchlog/batchlog-store.js';
+import { registerBatchlogVerbs } from './batchlog/batchlog-verbs.js';
 import { StorageProxy } from './coordinator/storage-proxy.js';
 import { peerKey } from './messaging/peer.js';
 import { TokenMetadata } from './ring/token-metadata.js';
@@ -33,7 +36,7 @@ import { nowSeconds } from './runtime/clock.js';
 import { ClusterService, type SchemaExchange } from './cluster/cluster-service.js';
 import { ClusterRingView } from './cluster/ring-view.js';
 import { registerClusterMetrics } from './metrics/cluster-metrics.js';
-import { registerCoordinatorMetrics } from './metrics/coordinator-metrics.js';
+import { registerBatchlogMetrics, registerCoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { GenerationStore } from './cluster/gossip/generation-store.js';
 import { loadOrCreateLocalState } from './cluster/local-state.js';
 import { MessagingService, messagingOptionsFromSettings } from './messaging/messaging-service.js';
@@ -88,7 +91,7 @@ export interface LocalDatabase {
 }
 
 /** Storage and schema, recovered: the commit log replayed (schema tables first). */
-export async function openStorage(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<{ engine: StorageEngine; schema: SchemaManager }> {
+export async function openStorage(settings: Settings, logger: Logger, deps: NodeDependencies = {}): Promise<{ engine: StorageEngine; schema: SchemaManager; batchlog: BatchlogStore }> {
   const clock = deps.clock ?? systemClock;
   const engine = await StorageEngine.open({
     dataDir: path.resolve(settings.data_dir),
@@ -104,11 +107,13 @@ export async function openStorage(settings: Settings, logger: Logger, deps: Node
   });
   try {
     const store = SchemaStore.open(engine, clock);
+    const batchlog = BatchlogStore.open(engine, { clock, logger });
     await engine.replayCommitLog({ moreTablesToCome: true });
+    await batchlog.load();
     const schema = new SchemaManager(store, engine, logger);
     schema.openAllTables();
     await engine.replayCommitLog();
-    return { engine, schema };
+    return { engine, schema, batchlog };
   } catch (err) {
     await engine.close({ flush: false });
     throw err;
@@ -133,12 +138,13 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
   const random = deps.random ?? systemRandom;
   let health: Health = 'starting';
   const dataDir = path.resolve(settings.data_dir);
-  const { engine, schema } = await openStorage(settings, logger, { clock, random });
+  const { engine, schema, batchlog } = await openStorage(settings, logger, { clock, random });
   const local = loadOrCreateLocalState(dataDir, settings.num_tokens, random);
   const generation = new GenerationStore(path.join(dataDir, 'system', 'generation')).nextAndPersist(nowSeconds(clock));
   const messaging = new MessagingService(messagingOptionsFromSettings(settings, { hostId: local.hostId, scheduler: systemScheduler, logger, random }));
   let cluster: ClusterService | null = null;
   let ringView: ClusterRingView | null = null;
+  let batchlogReplayer: BatchlogReplayer | null = null;
   try {
     // Write timestamps come from a Hybrid Clock that moves past every timestamp a replica
     // receives, so a node with a slow clock never writes "into the past" of what it has seen.
@@ -147,6 +153,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       const seen = writeClock.observe(micros);
       if (seen.kind === 'excess-drift') logger.warn({ aheadMicros: seen.aheadMicros }, 'ignored a timestamp too far ahead of this node\'s clock');
     });
+    registerBatchlogVerbs(messaging, batchlog, logger);
     await messaging.start();
     const self = peerKey(messaging.address);
     // Requests are served once HTTP listens, just before gossip starts: until then the ring is
@@ -161,6 +168,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       hostId: local.hostId,
       tableById: (id) => schema.current.tableById(id),
       datacenter: settings.datacenter,
+      batchlog: { store: batchlog, rack: settings.rack, random },
       writeRequestTimeoutMs: settings.write_request_timeout_ms,
       readRequestTimeoutMs: settings.read_request_timeout_ms,
       clock,
@@ -168,10 +176,21 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       logger,
     });
     messaging.registerHandler(Verb.VERSIONED_WRITE, (_from, payload) => dataPath.serveVersionedWrite(payload));
+    // Batches whose coordinator died between logging and applying them are replayed from here.
+    batchlogReplayer = new BatchlogReplayer({
+      store: batchlog,
+      write: (mutations, consistency) => dataPath.writeReplayed(mutations, consistency),
+      tableById: (id) => schema.current.tableById(id),
+      clock,
+      scheduler: systemScheduler,
+      logger,
+      replayAfterMs: defaultReplayAfterMs(settings.write_request_timeout_ms),
+    });
     const processor = new QueryProcessor({ schema, dataPath, clock, random, defaultConsistency: settings.default_consistency, writeClock });
     const registry = createMetricsRegistry();
     registerStorageMetrics(registry, engine);
     registerCoordinatorMetrics(registry, dataPath);
+    registerBatchlogMetrics(registry, { store: batchlog, replayer: () => batchlogReplayer, proxy: dataPath });
     const tablesIn = (keyspace?: string, table?: string) => [...schema.current.tables()].filter((t) => (keyspace === undefined || t.keyspace === keyspace) && (table === undefined || t.name === table));
     const app = buildHttpApp(
       {
@@ -237,6 +256,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     schema.onChange((s) => service.schemaChanged(s.version));
     registerClusterMetrics(registry, service, messaging);
     service.start();
+    batchlogReplayer?.start();
     health = 'serving';
     logger.info({ http: httpUrl, internode: service.self, hostId: local.hostId, generation, dataDir, schemaVersion: schema.current.version }, 'node serving');
     let stopping: Promise<void> | null = null;
@@ -246,6 +266,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       stop: () => {
         stopping ??= (async () => {
           health = 'draining';
+          await batchlogReplayer?.stop();
           await service.stop();
           await app.close();
           await messaging.stop();
@@ -256,6 +277,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       },
     };
   } catch (err) {
+    await batchlogReplayer?.stop();
     await cluster?.stop();
     if (messaging.isRunning) await messaging.stop();
     await engine.close({ flush: false });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..', 'src');
-const CORE_DIRS = ['cluster', 'coordinator', 'hints', 'versioning', 'ring', 'storage', 'repair', 'sim', 'messaging', 'schema', 'cql'];
+const CORE_DIRS = ['batchlog', 'cluster', 'coordinator', 'hints', 'versioning', 'ring', 'storage', 'repair', 'sim', 'messaging', 'schema', 'cql'];
 
 const FORBIDDEN: { pattern: RegExp; why: string }[] = [
   { pattern: /\bDate\.now\s*\(/, why: 'read time from an injected Clock' },

@@ -19,7 +19,9 @@
  * failure (`WriteFailure` as soon as the level is out of reach); silence (timeouts, lost or
  * dropped messages, a stopped peer) counts as nothing, and at `write_request_timeout_ms` the
  * write fails with `WriteTimeout` (`write_type` SIMPLE, or UNLOGGED_BATCH for several
- * mutations: there is no batch log yet).
+ * mutations). A logged BATCH over several partitions is first stored in the batch log of up to
+ * two other nodes (src/batchlog, `write_type` BATCH_LOG on timeout), then written, then
+ * removed from the logs; a batch-log node replays it if this coordinator dies in between.
  *
  * Point reads (SPEC 6.3, 6.4): `planRead` picks the closest live replica for the data (this
  * node when it is a replica) and digest requests for the rest of `blockFor`; after the
@@ -94,6 +96,9 @@ import {
   type ReadCommand,
 } from './replica-verbs.js';
 import { ReadLatencyTracker } from './read-latency.js';
+import type { BatchlogStore } from '../batchlog/batchlog-store.js';
+import { needsBatchlog, newLoggedBatchCounters, writeLoggedBatch, type LoggedBatchCounters } from '../batchlog/logged-batch.js';
+import type { Random } from '../runtime/random.js';
 import { ResponseTally, type WriteType } from './response-tally.js';
 
 export interface StorageProxyOptions {
@@ -112,6 +117,11 @@ export interface StorageProxyOptions {
   readonly hostId: string;
   /** A table of the current schema by id (a forwarded write names its table by id). */
   readonly tableById: (id: string) => TableMetadata | undefined;
+  /**
+   * This node's batch log for logged batches, its rack (batch-log endpoints are chosen on other
+   * racks first) and randomness for that choice; without it, logged batches are written unlogged.
+   */
+  readonly batchlog?: { readonly store: BatchlogStore; readonly rack: string; readonly random: Random };
   readonly datacenter: string;
   readonly writeRequestTimeoutMs: number;
   readonly readRequestTimeoutMs: number;
@@ -302,6 +312,7 @@ export class StorageProxy implements DataPath {
   private counters = { digestMismatches: 0, readRepairs: 0, speculativeReads: 0, conflictsDetected: 0 };
   private lastConflictLogMs = Number.NEGATIVE_INFINITY;
   private readonly readLatencies = new ReadLatencyTracker();
+  private readonly batchCounters = newLoggedBatchCounters();
   private readonly readLatencyPercentileMs: (tableId: string, percentile: number) => number | undefined;
   private conflictsSinceLog = 0;
 
@@ -321,6 +332,7 @@ export class StorageProxy implements DataPath {
 
   async write(mutations: readonly Mutation[], consistency: ConsistencyLevel, options: WriteOptions = {}): Promise<WriteResult> {
     if (mutations.length > 0 && mutations.every((m) => SYSTEM_KEYSPACES.has(m.table.keyspace))) return this.local.write(mutations);
+    if (options.logged === true && this.o.batchlog !== undefined && needsBatchlog(mutations)) return this.writeLogged(mutations, consistency, options, this.o.batchlog);
     // Every mutation's availability first: an Unavailable batch sends nothing at all.
     const prepared = mutations.map((m) => this.prepareWrite(m, consistency));
     const writeType: WriteType = mutations.length > 1 ? 'UNLOGGED_BATCH' : 'SIMPLE';
@@ -330,6 +342,59 @@ export class StorageProxy implements DataPath {
     const results = await Promise.all(prepared.map((p) => this.routeWrite(p, writeType, context, contextToken)));
     const warnings = results.flatMap((r) => r.warnings);
     return warnings.length === 0 ? NO_WARNINGS : { warnings };
+  }
+
+  /**
+   * A logged batch over several partitions (Cassandra's `mutateAtomically`): stored in the
+   * batch log of up to two other nodes first, then written as usual, then removed from the
+   * logs; if this coordinator dies in between, a batch-log node replays it (src/batchlog).
+   */
+  private async writeLogged(
+    mutations: readonly Mutation[],
+    consistency: ConsistencyLevel,
+    options: WriteOptions,
+    batchlog: NonNullable<StorageProxyOptions['batchlog']>,
+  ): Promise<WriteResult> {
+    const logged = await writeLoggedBatch(mutations, consistency, {
+      messaging: this.o.messaging,
+      localStore: batchlog.store,
+      self: this.o.self,
+      datacenter: this.o.datacenter,
+      rack: batchlog.rack,
+      members: () => {
+        const ring = this.o.ring();
+        return ring.endpoints().map((endpoint) => ({ endpoint, datacenter: ring.location(endpoint)?.datacenter ?? '', rack: ring.location(endpoint)?.rack ?? '' }));
+      },
+      isAlive: this.alive,
+      writeRequestTimeoutMs: this.o.writeRequestTimeoutMs,
+      write: (m, cl) => this.write(m, cl, { ...options, logged: false }),
+      checkAvailable: (m, cl) => {
+        for (const mutation of m) this.prepareWrite(mutation, cl);
+      },
+      clock: this.o.clock,
+      scheduler: this.o.scheduler,
+      random: batchlog.random,
+      logger: this.logger,
+      counters: this.batchCounters,
+    });
+    return logged.result;
+  }
+
+  /**
+   * The batch-log replayer's write: the mutations as they were logged, to every live replica,
+   * without versioning them again. A replay repeats a write that may already have been applied;
+   * its cells keep their timestamps, so applying it twice is harmless, and giving its rows new
+   * dots would turn one write into two siblings.
+   */
+  async writeReplayed(mutations: readonly Mutation[], consistency: ConsistencyLevel): Promise<WriteResult> {
+    const prepared = mutations.map((m) => this.prepareWrite(m, consistency));
+    await Promise.all(prepared.map((p) => this.performWrite(p, 'BATCH', null)));
+    return NO_WARNINGS;
+  }
+
+  /** Logged-batch counters, for metrics. */
+  loggedBatchStats(): Readonly<LoggedBatchCounters> {
+    return this.batchCounters;
   }
 
   private prepareWrite(mutation: Mutation, consistency: ConsistencyLevel): PreparedWrite {

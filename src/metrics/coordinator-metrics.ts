@@ -4,6 +4,8 @@
  * with concurrent versions (conflicts).
  */
 import { Gauge, type Registry } from 'prom-client';
+import type { BatchlogReplayer } from '../batchlog/batchlog-replayer.js';
+import type { BatchlogStore } from '../batchlog/batchlog-store.js';
 import type { StorageProxy } from '../coordinator/storage-proxy.js';
 
 export function registerCoordinatorMetrics(registry: Registry, proxy: StorageProxy): void {
@@ -21,4 +23,27 @@ export function registerCoordinatorMetrics(registry: Registry, proxy: StoragePro
   counter('ringtail_read_repairs', 'Merged rows written back to stale replicas by reads, since start', (s) => s.readRepairs);
   counter('ringtail_conflicts_detected', 'Rows returned by reads while holding concurrent versions (SPEC 6.6), since start', (s) => s.conflictsDetected);
   counter('ringtail_speculative_reads', 'Reads sent to one more replica because one was slow, since start', (s) => s.speculativeReads);
+}
+
+/** The batch log: entries held, and logged batches written, replayed and failed since start. */
+export function registerBatchlogMetrics(
+  registry: Registry,
+  sources: { store: Pick<BatchlogStore, 'stats'>; replayer: () => Pick<BatchlogReplayer, 'stats'> | null; proxy: Pick<StorageProxy, 'loggedBatchStats'> },
+): void {
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  gauge('ringtail_batchlog_entries', 'Logged batches held in this node\'s batch log', () => sources.store.stats().batches);
+  gauge('ringtail_batchlog_bytes', 'Bytes of logged batches held in this node\'s batch log', () => sources.store.stats().bytes);
+  gauge('ringtail_logged_batches', 'Logged batches this node coordinated through the batch log, since start', () => sources.proxy.loggedBatchStats().logged);
+  gauge('ringtail_batchlog_write_timeouts', 'Logged batches whose batch-log write timed out (BATCH_LOG), since start', () => sources.proxy.loggedBatchStats().batchlogTimeouts);
+  gauge('ringtail_batchlog_replayed', 'Logged batches replayed from this node\'s batch log, since start', () => sources.replayer()?.stats().replayed ?? 0);
+  gauge('ringtail_batchlog_replay_failures', 'Batch-log replays that failed and will be retried, since start', () => sources.replayer()?.stats().failed ?? 0);
 }

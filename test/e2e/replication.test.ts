@@ -137,6 +137,19 @@ it('replicates QUORUM writes, survives one node down, and refuses QUORUM with tw
   const counted = await cqlOk<{ rows: { count: string }[] }>(c.http, 'SELECT COUNT(*) FROM one.kv');
   expect(counted.rows).toEqual([{ count: '60' }]);
 
+  // A logged batch over several partitions goes through the batch log of the other nodes,
+  // then every row is there.
+  await cqlOk(b.http, "BEGIN BATCH INSERT INTO r.kv (k, v) VALUES (200, 'b1'); INSERT INTO r.kv (k, v) VALUES (201, 'b2'); INSERT INTO r.kv (k, v) VALUES (202, 'b3'); APPLY BATCH", { consistency: 'QUORUM' });
+  for (const k of [200, 201, 202]) expect((await cqlOk<{ rows: unknown[] }>(c.http, 'SELECT v FROM r.kv WHERE k = ?', { params: [k], consistency: 'QUORUM' })).rows).toHaveLength(1);
+  const metrics = await fetch(`${b.http}/metrics`).then((r) => r.text());
+  expect(metrics).toMatch(/^ringtail_logged_batches 1$/m);
+  // The entries were removed from the batch logs once the batch was applied.
+  await waitFor(
+    async () => (await Promise.all(nodes.map((n) => fetch(`${n.http}/metrics`).then((r) => r.text())))).every((t) => /^ringtail_batchlog_entries 0$/m.test(t)),
+    'batch-log entries removed',
+    5_000,
+  );
+
   // TRUNCATE through one node empties every replica.
   await cqlOk(b.http, 'TRUNCATE r.kv');
   for (const n of nodes) {
