@@ -22,7 +22,16 @@
  * `update` is the storage codec's partition-update encoding (src/storage/data/codec.ts), which
  * carries its own format version; a partition read is the same shape as an update. `string` and
  * `lbytes` are uvarint-length-prefixed. The digest is the first 16 bytes of the SHA-256 of the
- * data response, so a digest and a full answer compare directly.
+ * data response, so a digest and a full answer compare directly. (SHA-256, not Cassandra's MD5:
+ * digests only compare replicas, and node's one-shot SHA-256 is the fastest hash it offers.)
+ *
+ * Costs (issue #5 §5): encodings go through one module-level scratch writer (the event loop is
+ * single-threaded and no encoder here re-enters another), so a message costs one exact-size copy
+ * and a digest none; the digest and data handlers answer synchronously (no promise per read).
+ * A mutation's commit-log record is `string(tableId) update`, which is the mutation request
+ * minus its version byte: the replica hands those received bytes to the commit log instead of
+ * encoding the decoded update again. They decode to the same update (the decoder read exactly
+ * them), which is all replay needs.
  *
  * Invariants
  * - Determinism: two replicas holding the same partition produce the same data response bytes,
@@ -38,7 +47,7 @@
  * most MAX_PARTITION_KEY_BYTES (Cassandra's 64 KiB key limit), a limit at most MAX_READ_LIMIT;
  * anything else, unknown flags or trailing bytes throws `CorruptDataError`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MessagingService } from '../messaging/messaging-service.js';
 import { Verb } from '../messaging/verbs.js';
 import { headerTimestamps, rowTimestamps, type TimestampRange } from '../storage/data/reconcile.js';
@@ -107,11 +116,30 @@ function checkEnd(r: ByteReader): void {
 
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
+/**
+ * The encoders' shared scratch space: reset by each encoder before use, read (copied or hashed)
+ * before the encoder returns. Grows to the largest message encoded; at most that is retained.
+ */
+const scratch = new ByteWriter(16 * 1024);
+
+function scratchWriter(): ByteWriter {
+  scratch.reset();
+  return scratch;
+}
+
 export function encodeMutation(tableId: string, update: PartitionUpdate): Buffer {
-  const w = new ByteWriter(256);
+  const w = scratchWriter();
   w.u8(REPLICA_MESSAGE_VERSION).string(tableId);
   writeUpdate(w, update);
   return w.toBuffer();
+}
+
+/**
+ * The commit-log record (`string(tableId) update`, the storage engine's record payload) inside
+ * an encoded mutation request: the same bytes after the version byte.
+ */
+export function logRecordOfMutation(mutation: Buffer): Buffer {
+  return mutation.subarray(1);
 }
 
 export function decodeMutation(bytes: Uint8Array): MutationMessage {
@@ -139,7 +167,7 @@ export function encodeReadCommand(command: ReadCommand): Buffer {
   const start = slice.start ?? null;
   const end = slice.end ?? null;
   const flags = (start !== null ? FLAG_START : 0) | (end !== null ? FLAG_END : 0) | (slice.reversed === true ? FLAG_REVERSED : 0) | (slice.limit !== undefined ? FLAG_LIMIT : 0);
-  const w = new ByteWriter(64 + command.key.length);
+  const w = scratchWriter();
   w.u8(REPLICA_MESSAGE_VERSION).string(command.tableId);
   const tokenAt = w.length;
   w.f64(0); // placeholder for the token's raw 8 bytes
@@ -186,13 +214,20 @@ export function canonicalPartition(partition: Partition): Partition {
   return { ...partition, rangeTombstones: keyed.map((k) => k.rt) };
 }
 
-/** The data response for a partition read: empty for none, else the canonical encoding. */
-export function encodeDataResponse(partition: Partition | null): Buffer {
-  if (partition === null) return Buffer.alloc(0);
-  const w = new ByteWriter(256);
+const EMPTY = Buffer.alloc(0);
+
+/** The data response in the scratch writer (a view, valid until the next encode). */
+function dataResponseView(partition: Partition | null): Buffer {
+  if (partition === null) return EMPTY;
+  const w = scratchWriter();
   w.u8(REPLICA_MESSAGE_VERSION);
   writeUpdate(w, canonicalPartition(partition));
-  return w.toBuffer();
+  return w.view();
+}
+
+/** The data response for a partition read: empty for none, else the canonical encoding. */
+export function encodeDataResponse(partition: Partition | null): Buffer {
+  return partition === null ? Buffer.alloc(0) : Buffer.from(dataResponseView(partition));
 }
 
 export function decodeDataResponse(bytes: Uint8Array): Partition | null {
@@ -206,15 +241,19 @@ export function decodeDataResponse(bytes: Uint8Array): Partition | null {
 
 /** The digest of a data response's bytes: equal answers, equal digests. */
 export function digestOfResponse(dataResponse: Uint8Array): Buffer {
-  return createHash('sha256').update(dataResponse).digest().subarray(0, DIGEST_BYTES);
+  return hash('sha256', dataResponse, 'buffer').subarray(0, DIGEST_BYTES);
 }
 
+/** The digest of `partition`'s data response, encoded in scratch space and never copied. */
 export function partitionDigest(partition: Partition | null): Buffer {
-  return digestOfResponse(encodeDataResponse(partition));
+  return digestOfResponse(dataResponseView(partition));
 }
 
 export function encodeDigestResponse(digest: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([REPLICA_MESSAGE_VERSION]), digest]);
+  const out = Buffer.allocUnsafe(1 + DIGEST_BYTES);
+  out[0] = REPLICA_MESSAGE_VERSION;
+  digest.copy(out, 1, 0, DIGEST_BYTES);
+  return out;
 }
 
 export function decodeDigestResponse(bytes: Uint8Array): Buffer {
@@ -231,9 +270,16 @@ function storeOf(storage: ReplicaStorage, tableId: string): TableStore {
   return store;
 }
 
-/** Applies a mutation to the local replica; resolves once it is durable (commit-log sync mode). */
-export async function applyMutation(storage: ReplicaStorage, message: MutationMessage): Promise<void> {
-  await storeOf(storage, message.tableId).apply(message.update);
+/**
+ * Applies a mutation to the local replica; resolves once it is durable (commit-log sync mode).
+ * `logRecord`, when given, is the mutation's commit-log record as received (see the header).
+ */
+export function applyMutation(storage: ReplicaStorage, message: MutationMessage, logRecord?: Buffer): Promise<void> {
+  try {
+    return storeOf(storage, message.tableId).apply(message.update, logRecord);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** Reads a partition from the local replica. */
@@ -241,9 +287,14 @@ export function readLocal(storage: ReplicaStorage, command: ReadCommand): Partit
   return storeOf(storage, command.tableId).readPartition(command.token, command.key, command.slice);
 }
 
+const NO_BYTES = new Uint8Array(0);
+const answerEmpty = (): Uint8Array => NO_BYTES;
+
 /**
  * Serves the data-path verbs from `storage` on `messaging`. Errors are logged at debug (a
- * dropped table during a schema change is routine) and answered as error responses.
+ * dropped table during a schema change is routine) and answered as error responses. Handlers
+ * that can answer at once do so synchronously: the inbound connection then writes the response
+ * without a promise in between.
  */
 export function registerReplicaVerbs(
   messaging: Pick<MessagingService, 'registerHandler'>,
@@ -253,22 +304,26 @@ export function registerReplicaVerbs(
   observeTimestamp: (micros: number) => void = () => undefined,
 ): void {
   const log = logger.child({ component: 'replica-verbs' });
-  const guarded =
-    <T>(verb: string, serve: (payload: Uint8Array) => Promise<T> | T) =>
-    async (_from: unknown, payload: Uint8Array): Promise<T> => {
-      try {
-        return await serve(payload);
-      } catch (err) {
-        log.debug({ err, verb }, 'replica request failed');
-        throw err;
-      }
+  const guarded = <T>(verb: string, serve: (payload: Uint8Array) => Promise<T> | T) => {
+    const failed = (err: unknown): never => {
+      log.debug({ err, verb }, 'replica request failed');
+      throw err;
     };
-  const mutation = async (payload: Uint8Array): Promise<Uint8Array> => {
+    return (_from: unknown, payload: Uint8Array): Promise<T> | T => {
+      let result: Promise<T> | T;
+      try {
+        result = serve(payload);
+      } catch (err) {
+        return failed(err);
+      }
+      return result instanceof Promise ? result.catch(failed) : result;
+    };
+  };
+  const mutation = (payload: Uint8Array): Promise<Uint8Array> => {
     const message = decodeMutation(payload);
     const newest = newestTimestamp(message.update);
     if (newest > 0) observeTimestamp(newest);
-    await applyMutation(storage, message);
-    return new Uint8Array(0);
+    return applyMutation(storage, message, logRecordOfMutation(asBuffer(payload))).then(answerEmpty);
   };
   messaging.registerHandler(Verb.MUTATION, guarded('MUTATION', mutation));
   messaging.registerHandler(Verb.READ_REPAIR, guarded('READ_REPAIR', mutation));

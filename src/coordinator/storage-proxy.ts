@@ -53,6 +53,10 @@
  *   difference (idempotent, larger).
  * - Pending replicas (bootstrap) are not known to the ring yet, so writes do not wait for them.
  *
+ * Costs (issue #5 §5): a write's update is encoded once, for every peer and, as the tail of the
+ * same bytes, for this replica's commit log; a read's command is encoded once for every replica
+ * it asks; ring endpoints are parsed into messaging addresses once.
+ *
  * Invariants: a request settles once (its first outcome wins; later answers are ignored); every
  * timer is cancelled when it settles; nothing is sent for a request that is Unavailable.
  * Bounds: one request per replica per round (at most MAX_REPLICAS_PER_REQUEST), plus one
@@ -63,6 +67,7 @@ import { LocalDataPath, NO_WARNINGS } from '../cql/data-path.js';
 import { isConsistencyLevel, type ConsistencyLevel } from '../cql/request.js';
 import { InvalidRequest, ReadFailure, ReadTimeout, toRequestError, Unavailable, WriteFailure, WriteTimeout } from '../errors.js';
 import { parseEndpoint } from '../cluster/cluster-service.js';
+import type { PeerAddress } from '../messaging/peer.js';
 import { MessageTooLargeError, MessagingError, RemoteError } from '../messaging/errors.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
 import { Verb } from '../messaging/verbs.js';
@@ -90,6 +95,7 @@ import {
   encodeDataResponse,
   encodeMutation,
   encodeReadCommand,
+  logRecordOfMutation,
   partitionDigest,
   readLocal,
   UnknownTableError,
@@ -261,6 +267,9 @@ interface LocalVersioning {
 /** At most one conflict log line per interval (with the count since the last one). */
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
+/** Parsed endpoint addresses kept (more than any ring this node talks to). */
+const MAX_CACHED_ADDRESSES = 4096;
+
 /** Extra time a coordinator waits for a forwarded write beyond the replica's own write timeout. */
 const FORWARD_MARGIN_MS = 1000;
 
@@ -302,6 +311,8 @@ interface PointRead {
   readonly plan: ReadPlan;
   readonly replicas: readonly ReplicaInfo[];
   readonly deadlineMs: number;
+  /** `command` encoded, once for every replica asked (READ_DATA and READ_DIGEST share it). */
+  encodedCommand: Buffer | null;
 }
 
 export class StorageProxy implements DataPath {
@@ -453,7 +464,7 @@ export class StorageProxy implements DataPath {
     let answer: Uint8Array;
     try {
       // The replica answers within its own write timeout; the margin covers the two hops.
-      answer = await this.o.messaging.request(parseEndpoint(versioner), Verb.VERSIONED_WRITE, payload, this.o.writeRequestTimeoutMs + FORWARD_MARGIN_MS);
+      answer = await this.o.messaging.request(this.addressOf(versioner), Verb.VERSIONED_WRITE, payload, this.o.writeRequestTimeoutMs + FORWARD_MARGIN_MS);
     } catch (error) {
       this.logReplicaError('write', versioner, error);
       if (isReplicaFailure(error)) throw new WriteFailure({ consistency, received: 0, blockFor, failures: 1 });
@@ -504,19 +515,22 @@ export class StorageProxy implements DataPath {
       onReplicaError: (endpoint, error) => this.logReplicaError('write', endpoint, error),
     });
     const { table } = prepared.mutation;
-    const sendToPeers = (update: PartitionUpdate): void => {
-      let payload: Buffer | null = null;
+    // One encoding per write: the payload every peer receives, whose tail is also this
+    // replica's commit-log record (replica-verbs.ts).
+    const sendToPeers = (update: PartitionUpdate): Buffer | undefined => {
+      let payload: Buffer | undefined;
       for (const target of live) {
         if (target.endpoint === this.o.self) continue;
         payload ??= encodeMutation(table.id, update);
-        request.track(target.endpoint, this.o.messaging.request(parseEndpoint(target.endpoint), Verb.MUTATION, payload, this.o.writeRequestTimeoutMs), noop);
+        request.track(target.endpoint, this.o.messaging.request(this.addressOf(target.endpoint), Verb.MUTATION, payload, this.o.writeRequestTimeoutMs), noop);
       }
+      return payload === undefined ? undefined : logRecordOfMutation(payload);
     };
     if (versioning !== null) {
       let built = false;
       const local = versioning.store.applyWith(versioning.build, (update) => {
         built = true;
-        sendToPeers(update);
+        return sendToPeers(update);
       });
       // Refused before anything was sent (too many siblings, …): the client's error, not a replica failure.
       local.catch((error: unknown) => {
@@ -525,16 +539,16 @@ export class StorageProxy implements DataPath {
       request.track(this.o.self, local, noop);
     } else {
       // Sent to the peers first: the local commit-log sync then overlaps their round trips.
-      sendToPeers(prepared.mutation.update);
-      if (live.some((r) => r.endpoint === this.o.self)) request.track(this.o.self, this.applyLocally(table.id, prepared.mutation.update), noop);
+      const logRecord = sendToPeers(prepared.mutation.update);
+      if (live.some((r) => r.endpoint === this.o.self)) request.track(this.o.self, this.applyLocally(table.id, prepared.mutation.update, logRecord), noop);
     }
     request.evaluate();
     return request.promise;
   }
   // #endregion
 
-  private async applyLocally(tableId: string, update: PartitionUpdate): Promise<void> {
-    await applyMutation(this.o.engine, { tableId, update });
+  private applyLocally(tableId: string, update: PartitionUpdate, logRecord?: Buffer): Promise<void> {
+    return applyMutation(this.o.engine, { tableId, update }, logRecord);
   }
 
   // ---- point reads ----
@@ -579,6 +593,7 @@ export class StorageProxy implements DataPath {
       plan,
       replicas,
       deadlineMs: this.o.clock.nowMs() + this.o.readRequestTimeoutMs,
+      encodedCommand: null,
     };
     const first = await this.digestRound(read);
     let mismatch = false;
@@ -685,7 +700,7 @@ export class StorageProxy implements DataPath {
         const outcome =
           endpoint === this.o.self
             ? this.applyLocally(read.table.id, merged)
-            : this.o.messaging.request(parseEndpoint(endpoint), Verb.READ_REPAIR, payload, timeoutMs);
+            : this.o.messaging.request(this.addressOf(endpoint), Verb.READ_REPAIR, payload, timeoutMs);
         outcome.then(
           () => {
             outstanding--;
@@ -707,13 +722,13 @@ export class StorageProxy implements DataPath {
       const partition = readLocal(this.o.engine, read.command);
       return new DataAnswer(partition, () => partitionDigest(partition));
     }
-    const bytes = await this.o.messaging.request(parseEndpoint(endpoint), Verb.READ_DATA, encodeReadCommand(read.command), this.remainingMs(read));
+    const bytes = await this.o.messaging.request(this.addressOf(endpoint), Verb.READ_DATA, this.encodedCommandOf(read), this.remainingMs(read));
     return new DataAnswer(decodeDataResponse(bytes), () => digestOfResponse(bytes));
   }
 
   private async requestDigest(read: PointRead, endpoint: Endpoint): Promise<Buffer> {
     if (endpoint === this.o.self) return partitionDigest(readLocal(this.o.engine, read.command));
-    const bytes = await this.o.messaging.request(parseEndpoint(endpoint), Verb.READ_DIGEST, encodeReadCommand(read.command), this.remainingMs(read));
+    const bytes = await this.o.messaging.request(this.addressOf(endpoint), Verb.READ_DIGEST, this.encodedCommandOf(read), this.remainingMs(read));
     return decodeDigestResponse(bytes);
   }
 
@@ -759,7 +774,7 @@ export class StorageProxy implements DataPath {
     const payload = encodeRangeCommand({ tableId: table.id, query });
     const results = await Promise.allSettled(
       endpoints.map(async (e) =>
-        e === this.o.self ? this.local.scanRange(table, query) : decodeRangePage(await this.o.messaging.request(parseEndpoint(e), Verb.RANGE_READ, payload, this.o.readRequestTimeoutMs)),
+        e === this.o.self ? this.local.scanRange(table, query) : decodeRangePage(await this.o.messaging.request(this.addressOf(e), Verb.RANGE_READ, payload, this.o.readRequestTimeoutMs)),
       ),
     );
     const pages: RangeScanPage[] = [];
@@ -804,7 +819,7 @@ export class StorageProxy implements DataPath {
     if (alive.length < endpoints.length) throw new Unavailable('ALL', endpoints.length, alive.length);
     const payload = Buffer.from(table.id, 'utf8');
     const results = await Promise.allSettled(
-      endpoints.map((e) => (e === this.o.self ? this.local.truncate(table) : this.o.messaging.request(parseEndpoint(e), Verb.TRUNCATE, payload, this.o.writeRequestTimeoutMs))),
+      endpoints.map((e) => (e === this.o.self ? this.local.truncate(table) : this.o.messaging.request(this.addressOf(e), Verb.TRUNCATE, payload, this.o.writeRequestTimeoutMs))),
     );
     const failed = results.filter((r) => r.status === 'rejected').length;
     if (failed > 0) throw new WriteFailure({ consistency: 'ALL', received: endpoints.length - failed, blockFor: endpoints.length, failures: failed });
@@ -813,6 +828,7 @@ export class StorageProxy implements DataPath {
   // ---- helpers ----
 
   private readonly retryByOption = new Map<string, ReturnType<typeof parseSpeculativeRetry>>();
+  private readonly addresses = new Map<Endpoint, PeerAddress>();
 
   /** The table's `speculative_retry`, parsed once per distinct text (a handful per cluster). */
   private speculativeRetryOf(text: string): ReturnType<typeof parseSpeculativeRetry> {
@@ -834,6 +850,26 @@ export class StorageProxy implements DataPath {
   private replicasOf(table: TableMetadata, token: bigint): ReplicaInfo[] {
     const ring = this.o.ring();
     return replicasFor(token, this.replicationOf(table), ring).map((endpoint) => ({ endpoint, datacenter: ring.location(endpoint)?.datacenter ?? '' }));
+  }
+
+  private encodedCommandOf(read: PointRead): Buffer {
+    read.encodedCommand ??= encodeReadCommand(read.command);
+    return read.encodedCommand;
+  }
+
+  /**
+   * A ring endpoint as a messaging address, parsed once per endpoint: the same object every
+   * time, which the messaging service also recognises cheaply. Bounded by MAX_CACHED_ADDRESSES
+   * (the ring's members, unless it churns through more; then it starts over).
+   */
+  private addressOf(endpoint: Endpoint): PeerAddress {
+    let address = this.addresses.get(endpoint);
+    if (address === undefined) {
+      if (this.addresses.size >= MAX_CACHED_ADDRESSES) this.addresses.clear();
+      address = parseEndpoint(endpoint);
+      this.addresses.set(endpoint, address);
+    }
+    return address;
   }
 
   private infoOf(read: PointRead, endpoint: Endpoint): ReplicaInfo {

@@ -15,6 +15,9 @@
  * at `backoff.initialMs`, doubles after every failed attempt up to `backoff.maxMs`, and goes
  * back to `initialMs` after a completed handshake.
  *
+ * A request made while the connection is ready and nothing is queued goes straight to the
+ * pipeline and the socket (no queue node): the order is the same as if it had been queued.
+ *
  * Invariants
  * - Messages leave in the order they were queued. A request waits at the head of the queue
  *   while `maxInflightRequests` requests are in flight (one-way messages behind it wait too).
@@ -152,10 +155,26 @@ export class OutboundConnection {
     if (refusal !== null) return Promise.reject(refusal);
     return new Promise<Uint8Array>((resolve, reject) => {
       const request = new OutstandingRequest(verb, payload, resolve, reject);
+      if (this.canSendAtOnce()) {
+        // Nothing waits ahead of it: straight into the pipeline, order kept, no queue node.
+        request.armTimeout(this.options.scheduler, timeoutMs, () => this.expire(null, request, timeoutMs));
+        this.sendRequest(this.socket!, request);
+        return;
+      }
       const node = this.queue.push({ verb, payload, request });
       request.armTimeout(this.options.scheduler, timeoutMs, () => this.expire(node, request, timeoutMs));
       this.kick();
     });
+  }
+
+  /** Whether a request may go to the socket now without overtaking a queued message. */
+  private canSendAtOnce(): boolean {
+    return this.state === 'ready' && this.queue.size === 0 && this.socket !== null && !this.socket.backlogged && this.pipeline.hasRoom();
+  }
+
+  private sendRequest(socket: FramedSocket, request: OutstandingRequest): void {
+    const requestId = this.pipeline.add(request);
+    socket.send({ kind: FrameKind.REQUEST, verb: request.verb, requestId, payload: request.payload });
   }
 
   /** False when the message was not accepted (queue full, too large, closed). */
@@ -191,9 +210,10 @@ export class OutboundConnection {
     return null;
   }
 
-  private expire(node: QueueNode<QueuedMessage>, request: OutstandingRequest, timeoutMs: number): void {
+  /** `node`: where the request waits in the queue; null if it went straight to the pipeline. */
+  private expire(node: QueueNode<QueuedMessage> | null, request: OutstandingRequest, timeoutMs: number): void {
     if (request.isSettled) return;
-    if (!this.queue.remove(node)) this.pipeline.take(request.requestId);
+    if (node === null || !this.queue.remove(node)) this.pipeline.take(request.requestId);
     this.options.counters.timeouts++;
     request.reject(new RequestTimeoutError(this.options.target, request.verb, timeoutMs));
     this.dispatch();
@@ -216,8 +236,7 @@ export class OutboundConnection {
       if (head.request === null) {
         socket.send({ kind: FrameKind.ONE_WAY, verb: head.verb, requestId: 0, payload: head.payload });
       } else {
-        const requestId = this.pipeline.add(head.request);
-        socket.send({ kind: FrameKind.REQUEST, verb: head.verb, requestId, payload: head.payload });
+        this.sendRequest(socket, head.request);
       }
     }
   }

@@ -124,6 +124,11 @@ export class MessagingService extends EventEmitter<MessagingEvents> {
   private identity: LocalIdentity | null = null;
   private readonly handlers = new Map<number, MessageHandler>();
   private readonly peers = new Map<string, PeerEntry>();
+  /**
+   * Outbound connections by address object. A peer's connection is never replaced (it
+   * reconnects itself), so an entry stays right; weak, so addresses callers drop are forgotten.
+   */
+  private readonly connectionByAddress = new WeakMap<PeerAddress, OutboundConnection>();
   private readonly inbound = new Set<InboundConnection>();
   private readonly logger: Logger;
   private readonly maxPeers: number;
@@ -257,6 +262,15 @@ export class MessagingService extends EventEmitter<MessagingEvents> {
   }
 
   private outboundTo(peer: PeerAddress): OutboundConnection | null {
+    // Callers on the data path pass the same address object for a peer every time: skip the key.
+    const known = this.connectionByAddress.get(peer);
+    if (known !== undefined) return known;
+    const connection = this.outboundByKey(peer);
+    if (connection !== null) this.connectionByAddress.set(peer, connection);
+    return connection;
+  }
+
+  private outboundByKey(peer: PeerAddress): OutboundConnection | null {
     const key = peerKey(peer);
     const entry = this.entryFor(key);
     if (entry === null) {

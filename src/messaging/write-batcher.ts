@@ -107,10 +107,12 @@ export class WriteBatcher {
   flush(): void {
     if (this.closed || this.waitingForDrain || this.pending.length === 0) return;
     const frames = this.pending;
+    const pendingBytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     const { target, counters, maxBatchBytes } = this.options;
-    const chunks = buildChunks(frames, maxBatchBytes);
+    // The usual case, everything in one batch, without building a list of chunks.
+    const chunks = pendingBytes <= maxBatchBytes ? [copyFrames(frames, pendingBytes)] : buildChunks(frames, maxBatchBytes);
     let writable = true;
     if (chunks.length > 1) target.cork();
     for (const chunk of chunks) {
@@ -135,6 +137,19 @@ export class WriteBatcher {
   }
 }
 
+/** `frames` (headers and payloads, `totalBytes` in all) copied into one new buffer. */
+function copyFrames(frames: readonly Frame[], totalBytes: number): Buffer {
+  const out = Buffer.allocUnsafe(totalBytes);
+  let offset = 0;
+  for (const frame of frames) {
+    writeFrameHeader(out, offset, frame);
+    out.set(frame.payload, offset + HEADER_BYTES);
+    offset += HEADER_BYTES + frame.payload.length;
+  }
+  assert(offset === totalBytes, 'pending bytes match the frames');
+  return out;
+}
+
 /**
  * Runs of frames copied into buffers of at most `maxBatchBytes`; a frame that does not fit in
  * one batch becomes its header and its payload, uncopied.
@@ -145,14 +160,7 @@ export function buildChunks(frames: readonly Frame[], maxBatchBytes: number): Ui
   let runBytes = 0;
   const closeRun = (): void => {
     if (run.length === 0) return;
-    const out = Buffer.allocUnsafe(runBytes);
-    let offset = 0;
-    for (const frame of run) {
-      writeFrameHeader(out, offset, frame);
-      out.set(frame.payload, offset + HEADER_BYTES);
-      offset += HEADER_BYTES + frame.payload.length;
-    }
-    chunks.push(out);
+    chunks.push(copyFrames(run, runBytes));
     run = [];
     runBytes = 0;
   };

@@ -86,7 +86,8 @@ export class StorageEngine {
       compactionWorker: this.compactionWorker,
       memtableFlushThresholdBytes: options.memtableFlushThresholdMb * MB,
       compactionThroughputBytesPerS: options.compactionThroughputMbPerS * MB,
-      log: (tableId, update) => this.commitLog.append(encodeLogRecord(this.scratch, tableId, update)),
+      // A replica passes the received mutation bytes, which are already this record.
+      log: (tableId, update, record) => this.commitLog.append(record ?? encodeLogRecord(this.scratch, tableId, update)),
       awaitDurable: (position) => this.commitLog.awaitDurable(position as CommitLogPosition),
       currentLogPosition: () => this.commitLog.currentPosition(),
       onFlushed: (table) => this.afterFlush(table),

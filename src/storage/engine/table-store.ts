@@ -7,6 +7,10 @@
  * stream the sealed one to a worker that writes an SSTable, publish it in the manifest with
  * the new commit-log low-water mark, then drop the memtable.
  *
+ * A writer that already holds the update's commit-log record encoded (a replica receiving a
+ * mutation, a coordinator that encoded it for its peers) passes it along so it is not encoded
+ * twice (TableContext.log).
+ *
  * Invariants: flushes of a table complete in the order they were started, so `flushedUpTo`
  * only moves forward; a file is live only once the manifest lists it; a sealed memtable stays
  * readable until its SSTable is published.
@@ -46,8 +50,13 @@ export interface TableContext {
   readonly compactionWorker: StorageWorkerClient;
   readonly memtableFlushThresholdBytes: number;
   readonly compactionThroughputBytesPerS: number;
-  /** Appends a commit-log record for `update`; returns its position. */
-  log(tableId: string, update: PartitionUpdate): LogPosition;
+  /**
+   * Appends a commit-log record for `update`; returns its position. `record`, when given, is
+   * that record's payload already encoded (`string(tableId)` then the codec's update, e.g. the
+   * bytes of a received mutation): it must decode to `tableId` and `update`, and may be appended
+   * as it is instead of encoding `update` again. It is only read during the call.
+   */
+  log(tableId: string, update: PartitionUpdate, record?: Buffer): LogPosition;
   awaitDurable(position: LogPosition): Promise<void>;
   currentLogPosition(): LogPosition;
   /** A table's active memtable grew (the engine enforces the bound on all memtables). */
@@ -126,29 +135,60 @@ export class TableStore {
   }
 
   // #region pattern:Write-Ahead Log (write path)
-  /** Applies a write; resolves once it is durable per the commit-log sync mode. */
-  async apply(update: PartitionUpdate): Promise<void> {
-    assert(!this.closed, `table ${this.options.name} is closed`);
+  /**
+   * Applies a write; resolves once it is durable per the commit-log sync mode. `logRecord`: the
+   * update's commit-log record when the caller holds it encoded already (TableContext.log).
+   * Not an async function: without back-pressure the write costs one promise, the commit log's.
+   */
+  apply(update: PartitionUpdate, logRecord?: Buffer): Promise<void> {
+    try {
+      assert(!this.closed, `table ${this.options.name} is closed`);
+      if (this.sealed.length >= MAX_SEALED_MEMTABLES) return this.applyAfterSlot(update, logRecord);
+      return this.ctx.awaitDurable(this.applyNow(update, logRecord));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private async applyAfterSlot(update: PartitionUpdate, logRecord: Buffer | undefined): Promise<void> {
+    await this.awaitMemtableSlot();
+    await this.ctx.awaitDurable(this.applyNow(update, logRecord));
+  }
+
+  private async awaitMemtableSlot(): Promise<void> {
     while (this.sealed.length >= MAX_SEALED_MEMTABLES) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    await this.ctx.awaitDurable(this.applyNow(update));
   }
 
   /**
    * A read-modify-write of this table: once the memtable has room, `build` makes the update
    * (it may read this table) and the update is applied in the same event-loop turn, so no other
    * write lands in between (the row-version write path relies on it). `onBuilt` sees the update
-   * before it is applied (e.g. to send it to other replicas). Resolves once it is durable.
+   * before it is applied (e.g. to send it to other replicas) and may return its commit-log
+   * record if it encoded one (TableContext.log). Resolves once it is durable.
    */
-  async applyWith(build: () => PartitionUpdate, onBuilt: (update: PartitionUpdate) => void): Promise<void> {
-    assert(!this.closed, `table ${this.options.name} is closed`);
-    while (this.sealed.length >= MAX_SEALED_MEMTABLES) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    const update = build();
-    onBuilt(update);
-    await this.ctx.awaitDurable(this.applyNow(update));
+  applyWith(build: () => PartitionUpdate, onBuilt: (update: PartitionUpdate) => Buffer | undefined): Promise<void> {
+    try {
+      assert(!this.closed, `table ${this.options.name} is closed`);
+      if (this.sealed.length >= MAX_SEALED_MEMTABLES) return this.applyWithAfterSlot(build, onBuilt);
+      return this.buildAndApply(build, onBuilt);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  private applyNow(update: PartitionUpdate): LogPosition {
-    const position = this.ctx.log(this.id, update);
+  private async applyWithAfterSlot(build: () => PartitionUpdate, onBuilt: (update: PartitionUpdate) => Buffer | undefined): Promise<void> {
+    await this.awaitMemtableSlot();
+    await this.buildAndApply(build, onBuilt);
+  }
+
+  private buildAndApply(build: () => PartitionUpdate, onBuilt: (update: PartitionUpdate) => Buffer | undefined): Promise<void> {
+    const update = build();
+    const logRecord = onBuilt(update);
+    return this.ctx.awaitDurable(this.applyNow(update, logRecord));
+  }
+
+  private applyNow(update: PartitionUpdate, logRecord: Buffer | undefined): LogPosition {
+    const position = this.ctx.log(this.id, update, logRecord);
     this.active.apply(update, position);
     if (this.memtableFull()) this.requestFlush();
     else this.ctx.onMemtableGrowth();
@@ -189,8 +229,10 @@ export class TableStore {
   readPartition(token: bigint, key: Buffer, query: SliceQuery = {}): Partition | null {
     const pkey = partitionStorageKey(token, key);
     const sources: PartitionSource[] = [];
-    for (const m of this.memtables()) {
-      const p = m.get(pkey);
+    const recent = this.active.get(pkey);
+    if (recent !== undefined) sources.push(memtableSource(recent, query));
+    for (const s of this.sealed) {
+      const p = s.memtable.get(pkey);
       if (p !== undefined) sources.push(memtableSource(p, query));
     }
     if (this.sstables.length > 0) {
