@@ -6,6 +6,10 @@
  * order). Otherwise the query walks a token range (all of it, or `token()` bounds) through
  * `scanRange`, which needs ALLOW FILTERING as soon as anything else is restricted.
  *
+ * The commonest shape, one partition of a table without clustering columns by `pk = ?` with
+ * plain columns selected, skips all of this machinery through a plan compiled at prepare time
+ * (point-read.ts) whenever no paging state is involved.
+ *
  * Paging (SPEC 3.1 `page_size`/`paging_state`): a page holds at most `page_size` rows; the
  * paging state records where the page stopped (partition, slice, last clustering or scan
  * position) and the limits left, so the next page resumes exactly after the last row, on any
@@ -30,6 +34,7 @@ import { resolveTable, type ExecutionContext } from './execution-context.js';
 import type { RowsResult } from './request.js';
 import { decodePartitionKey, decodeRow, partitionKeyOf, type DecodedRow } from './row-codec.js';
 import { versionsView } from './row-versions-view.js';
+import { preparePointRead } from './point-read.js';
 import { prepareSelection, type Selection } from './selection.js';
 import { evaluateTerm } from './terms.js';
 import { bindWhere, planWhere, type BoundSlice, type BoundWhere, type WherePlan } from './where.js';
@@ -84,11 +89,17 @@ export function prepareSelect(s: Select, ctx: Pick<ExecutionContext, 'schema' | 
   const reversed = orderingReversed(s, layout, where);
   if (s.distinct) checkDistinct(selection, layout);
   const tag = queryTag(s, table);
+  const pointRead = preparePointRead(table, layout, selection, where, { distinct: s.distinct, ordered: s.orderBy.length > 0 });
   return {
     table,
     async execute(ctx, pageSizeRequested, pagingStateText) {
       const limit = limitOf(s.limit, 'LIMIT', ctx);
       const perPartitionLimit = limitOf(s.perPartitionLimit, 'PER PARTITION LIMIT', ctx);
+      if (pointRead !== null && pagingStateText === null) {
+        // A page of one row would carry a paging state: the generic path knows how to write it.
+        const pageRows = Math.min(pageSizeRequested ?? DEFAULT_PAGE_SIZE, limit);
+        if (pageRows > 1) return pointRead.execute(ctx, pageRows, perPartitionLimit);
+      }
       const bound = bindWhere(where, layout, ctx);
       const aggregate = selection.isCount;
       const pageSize = aggregate ? Number.MAX_SAFE_INTEGER : (pageSizeRequested ?? DEFAULT_PAGE_SIZE);

@@ -30,6 +30,8 @@ export interface OutputColumn {
   readonly value: (r: SelectableRow, ctx: TermContext) => CqlValue;
   /** The `COUNT(*)` column: its value is the number of rows, filled in by the caller. */
   readonly isCount?: boolean;
+  /** Set when the output is the plain value of this table column (`*`, `c`, `c AS x`): lets a plan read it without the generic row decoding. */
+  readonly column?: ColumnMetadata;
 }
 
 export interface Selection {
@@ -67,7 +69,7 @@ export function prepareSelection(items: readonly SelectItem[] | null, layout: Ta
 }
 
 function columnOutput(c: ColumnMetadata, name: string): OutputColumn {
-  return { name, type: c.type, value: (r) => r.row.values.get(c.name) ?? null };
+  return { name, type: c.type, value: (r) => r.row.values.get(c.name) ?? null, column: c };
 }
 
 function selectorOutput(s: Selector, layout: TableLayout, reads: ColumnMetadata[]): OutputColumn {

@@ -3,6 +3,10 @@
  * by clustering that reconciles row versions, applies the partition's tombstones and stops
  * after `limit` live rows. The result is "unfiltered": tombstones that still matter are kept
  * so a coordinator can merge it with other replicas' answers.
+ *
+ * Most point reads find the partition in one source (one memtable or one SSTable): that case
+ * skips the merge cursors and, when no tombstone is in play, keeps each row as decoded instead
+ * of rebuilding it. Sources iterate with plain iterators, not generators, for the same reason.
  */
 import { decodeHeader, decodeRow } from '../data/codec.js';
 import { afterStart, beforeEnd, clusteringOfCk, inRange, isHeaderCk } from '../data/keys.js';
@@ -23,35 +27,71 @@ export interface PartitionSource {
 
 const NOOP = (): void => undefined;
 
-function* memRows(rows: ReadonlyArray<MemRow>, start: ClusteringBound | null, end: ClusteringBound | null, reversed: boolean): Generator<Row> {
-  const from = start === null ? 0 : lowerBound(rows, start.prefix);
-  if (!reversed) {
-    for (let i = from; i < rows.length; i++) {
-      const row = rows[i]!;
-      if (!beforeEnd(row.clustering, end)) return;
-      if (afterStart(row.clustering, start)) yield decodeMemRow(row);
-    }
-    return;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * A memtable partition's rows within a slice, decoded one at a time. The rows are sorted and a
+ * slice is contiguous in that order, so forwards it starts at a binary search and stops at the
+ * first row past the end (backwards: the mirror image). A plain iterator rather than a
+ * generator: this runs for every point read.
+ */
+class MemRowIterator implements Iterator<Row> {
+  private i: number;
+  private readonly from: number;
+
+  constructor(
+    private readonly rows: ReadonlyArray<MemRow>,
+    private readonly start: ClusteringBound | null,
+    private readonly end: ClusteringBound | null,
+    private readonly reversed: boolean,
+  ) {
+    this.from = start === null ? 0 : lowerBound(rows, start.prefix);
+    this.i = reversed ? rows.length - 1 : this.from;
   }
-  for (let i = rows.length - 1; i >= from; i--) {
-    const row = rows[i]!;
-    if (!afterStart(row.clustering, start)) return;
-    if (beforeEnd(row.clustering, end)) yield decodeMemRow(row);
+
+  next(): IteratorResult<Row> {
+    const rows = this.rows;
+    if (!this.reversed) {
+      while (this.i < rows.length) {
+        const row = rows[this.i++]!;
+        if (!beforeEnd(row.clustering, this.end)) break;
+        if (afterStart(row.clustering, this.start)) return { done: false, value: decodeMemRow(row) };
+      }
+      this.i = rows.length;
+      return DONE;
+    }
+    while (this.i >= this.from) {
+      const row = rows[this.i--]!;
+      if (!afterStart(row.clustering, this.start)) break;
+      if (beforeEnd(row.clustering, this.end)) return { done: false, value: decodeMemRow(row) };
+    }
+    this.i = this.from - 1;
+    return DONE;
   }
 }
 
 export function memtableSource(p: MemPartition, query: SliceQuery): PartitionSource {
-  return { header: p.header, rows: memRows(p.rows, query.start ?? null, query.end ?? null, query.reversed === true), close: NOOP };
+  return { header: p.header, rows: new MemRowIterator(p.rows, query.start ?? null, query.end ?? null, query.reversed === true), close: NOOP };
 }
 
-function* decodeEntries(entries: ReadonlyArray<[Buffer, Buffer]>, reversed: boolean): Generator<Row> {
-  if (!reversed) {
-    for (const [ck, v] of entries) if (!isHeaderCk(ck)) yield decodeRow(v, clusteringOfCk(ck));
-    return;
+/** The rows (not the header) of a whole SSTable partition read in one statement, decoded one at a time. */
+class EntryIterator implements Iterator<Row> {
+  private i: number;
+
+  constructor(
+    private readonly entries: ReadonlyArray<[Buffer, Buffer]>,
+    private readonly reversed: boolean,
+  ) {
+    this.i = reversed ? entries.length - 1 : 0;
   }
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const [ck, v] = entries[i]!;
-    if (!isHeaderCk(ck)) yield decodeRow(v, clusteringOfCk(ck));
+
+  next(): IteratorResult<Row> {
+    const entries = this.entries;
+    while (this.i >= 0 && this.i < entries.length) {
+      const [ck, v] = entries[this.reversed ? this.i-- : this.i++]!;
+      if (!isHeaderCk(ck)) return { done: false, value: decodeRow(v, clusteringOfCk(ck)) };
+    }
+    return DONE;
   }
 }
 
@@ -72,7 +112,7 @@ export function sstableSource(sstable: SstableReader, pkey: Buffer, query: Slice
     const entries = sstable.readPartition(pkey);
     if (entries.length === 0) return null;
     const header = isHeaderCk(entries[0]![0]) ? decodeHeader(entries[0]![1]) : EMPTY_HEADER;
-    return { header, rows: decodeEntries(entries, reversed), close: NOOP };
+    return { header, rows: new EntryIterator(entries, reversed), close: NOOP };
   }
   const headerBytes = sstable.readHeader(pkey);
   const it = sstable.iterateSlice(pkey, start, end, reversed);
@@ -98,13 +138,29 @@ export function mergePartition(
   for (const s of sources) if (!headerIsEmpty(s.header)) header = mergeHeaders(header, s.header);
   const rows: Row[] = [];
   let live = 0;
+  if (sources.length === 1) {
+    // One source holds at most one version of each row: nothing to merge, only to filter.
+    const source = sources[0]!;
+    try {
+      for (let r = source.rows.next(); !r.done && live < limit; r = source.rows.next()) {
+        const visible = visibleRow(header, r.value);
+        if (visible === null) continue;
+        rows.push(visible);
+        if (isRowLive(visible, nowSec)) live++;
+      }
+    } finally {
+      source.close();
+    }
+    if (rows.length === 0 && headerIsEmpty(header)) return null;
+    return { token, key, deletion: header.deletion, rangeTombstones: header.rangeTombstones, rows };
+  }
   try {
     const cursors = sources.map((s) => mergeCursor(s.rows));
     while (live < limit) {
       const versions = popSmallest(cursors, compare);
       if (versions.length === 0) break;
       const merged = versions.reduce((a, b) => mergeRows(a, b));
-      const visible = removeShadowed(merged, coveringDeletion(header, merged.clustering));
+      const visible = visibleRow(header, merged);
       if (visible === null) continue;
       rows.push(visible);
       if (isRowLive(visible, nowSec)) live++;
@@ -114,4 +170,15 @@ export function mergePartition(
   }
   if (rows.length === 0 && headerIsEmpty(header)) return null;
   return { token, key, deletion: header.deletion, rangeTombstones: header.rangeTombstones, rows };
+}
+
+/**
+ * What is left of `row` under the partition's tombstones and its own (`removeShadowed`); the
+ * row itself when nothing can shadow any of it, which is the common case and allocates nothing.
+ */
+function visibleRow(header: PartitionHeader, row: Row): Row | null {
+  if (header.deletion === undefined && header.rangeTombstones.length === 0 && row.deletion === undefined && row.complexDeletions === undefined) {
+    return row.liveness === undefined && row.cells.length === 0 ? null : row;
+  }
+  return removeShadowed(row, coveringDeletion(header, row.clustering));
 }
