@@ -446,7 +446,7 @@ export class StorageProxy implements DataPath {
         update,
         context: table.params.conflictResolution === 'siblings' ? context : null,
         nodeId: this.o.hostId,
-        currentVersion: (clustering) => currentRowVersion(store, update.token, update.key, clustering),
+        currentVersion: (clustering) => store.readRowVersion(update.token, update.key, clustering),
       });
       warnings = versioned.warnings;
       return versioned.update;
@@ -889,12 +889,6 @@ export class StorageProxy implements DataPath {
 
 const noop = (): void => undefined;
 
-/** The version this replica holds now for one row (merged over its memtables and SSTables). */
-function currentRowVersion(store: TableStore, token: bigint, key: Buffer, clustering: Buffer): Buffer | undefined {
-  const bound = { prefix: clustering, inclusive: true };
-  const partition = store.readPartition(token, key, { start: bound, end: bound });
-  return partition?.rows.find((row) => row.clustering.equals(clustering))?.version;
-}
 
 /** A replica's answer as a source of the storage merge (rows already in the slice's order). */
 function sourceOf(partition: Partition | null): PartitionSource {

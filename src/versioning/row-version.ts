@@ -26,9 +26,11 @@
  * dot. Bounds: SIBLINGS_MAX live values per row on update (refused beyond, with the reason);
  * warns at SIBLINGS_WARN_AT.
  *
- * Known limitation: a row removed entirely by a partition or range deletion (nothing of it left)
- * loses its version with it; a later write starts a new history. Replicas still converge, and a
- * context read before such a deletion may cover writes made after it.
+ * The versioning replica reads a row's version with `TableStore.readRowVersion`, which ignores
+ * deletions of the row's data, so its counter does not go back when the row is deleted.
+ * Known limitation: once compaction drops a row removed entirely by a partition or range
+ * deletion, its version goes with it and a later write starts a new history. Replicas still
+ * converge, and a context read before such a deletion may cover writes made after it.
  */
 import { InvalidRequest } from '../errors.js';
 import { encodeRow, decodeRow } from '../storage/data/codec.js';

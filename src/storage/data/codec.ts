@@ -115,6 +115,31 @@ export function readRow(r: ByteReader, clustering: Buffer): Row {
   return { clustering, liveness, deletion, complexDeletions, cells, version };
 }
 
+/**
+ * Only the version blob of an encoded row (a view into the reader's buffer), without decoding
+ * its cells: the write path reads a row's version before every versioned write.
+ */
+export function readRowVersionOnly(r: ByteReader): Buffer | undefined {
+  const flags = r.u8();
+  if (flags & ~0x0f) throw new CorruptDataError(`bad row flags ${flags}`);
+  if ((flags & 0x08) === 0) return undefined;
+  if (flags & 0x01) {
+    r.f64();
+    r.uvarint();
+    r.uvarint();
+  }
+  if (flags & 0x02) readDeletion(r);
+  if (flags & 0x04) {
+    const n = r.uvarint();
+    if (n > r.remaining) throw new CorruptDataError('bad complex deletion count');
+    for (let i = 0; i < n; i++) {
+      r.string();
+      readDeletion(r);
+    }
+  }
+  return r.lbytes();
+}
+
 export function decodeRow(bytes: Buffer, clustering: Buffer): Row {
   const r = new ByteReader(bytes);
   const row = readRow(r, clustering);

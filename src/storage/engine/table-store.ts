@@ -20,13 +20,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { nowSeconds, type Clock, type Scheduler } from '../../runtime/clock.js';
 import { assert } from '../../util/assert.js';
-import { ByteWriter } from '../../util/bytes.js';
+import { ByteReader, ByteWriter } from '../../util/bytes.js';
+import { mergeRowVersions } from '../../versioning/row-version.js';
 import type { Logger } from '../../util/logger.js';
-import { encodeHeader } from '../data/codec.js';
-import { partitionStorageKey } from '../data/keys.js';
+import { encodeHeader, readRowVersionOnly } from '../data/codec.js';
+import { partitionStorageKey, rowStorageCk } from '../data/keys.js';
 import { headerIsEmpty, type Partition, type PartitionUpdate } from '../data/types.js';
 import { comparePositions } from '../commitlog/commit-log.js';
-import { Memtable, type LogPosition } from '../memtable/memtable.js';
+import { lowerBound, Memtable, memRowVersion, type LogPosition } from '../memtable/memtable.js';
 import { DEFAULT_SIZE_TIERED, pickSizeTieredCompaction } from '../compaction/size-tiered.js';
 import { hashKey } from '../sstable/bloom-filter.js';
 import { generationOf, sstableFileName, tempFileName } from '../sstable/format.js';
@@ -224,6 +225,32 @@ export class TableStore {
     const out = [this.active];
     for (const s of this.sealed) out.push(s.memtable);
     return out;
+  }
+
+  /**
+   * The version of one row merged over every memtable and SSTable holding it, read without
+   * decoding cells or applying deletions: the versioned write path reads it before each write,
+   * and a row's history outlives deletions of its data (so this node's counter never goes back).
+   */
+  readRowVersion(token: bigint, key: Buffer, clustering: Buffer): Buffer | undefined {
+    const pkey = partitionStorageKey(token, key);
+    let version: Buffer | undefined;
+    for (const m of this.memtables()) {
+      const rows = m.get(pkey)?.rows;
+      if (rows === undefined) continue;
+      const row = rows[lowerBound(rows, clustering)];
+      if (row !== undefined && row.clustering.equals(clustering)) version = mergeRowVersions(version, memRowVersion(row));
+    }
+    if (this.sstables.length > 0) {
+      const hash = hashKey(pkey);
+      const ck = rowStorageCk(clustering);
+      for (const sstable of this.sstables) {
+        if (!sstable.mayContain(token, pkey, hash)) continue;
+        const bytes = sstable.readEntry(pkey, ck);
+        if (bytes !== undefined) version = mergeRowVersions(version, readRowVersionOnly(new ByteReader(bytes)));
+      }
+    }
+    return version;
   }
 
   readPartition(token: bigint, key: Buffer, query: SliceQuery = {}): Partition | null {

@@ -16,7 +16,7 @@
  */
 import { assert } from '../../util/assert.js';
 import { ByteReader, ByteWriter } from '../../util/bytes.js';
-import { readRow, writeRow } from '../data/codec.js';
+import { readRow, readRowVersionOnly, writeRow } from '../data/codec.js';
 import { partitionStorageKey } from '../data/keys.js';
 import { compareCellKey, headerTimestamps, mergeHeaders, mergeRows, rowTimestamps } from '../data/reconcile.js';
 import { EMPTY_HEADER, type Cell, type PartitionHeader, type PartitionUpdate, type RangeTombstone, type Row } from '../data/types.js';
@@ -53,6 +53,11 @@ export function decodeMemRow(row: MemRow): Row {
   const decoded = readRow(r, row.clustering);
   assert(r.remaining === 0, 'memtable row length mismatch');
   return decoded;
+}
+
+/** The version blob of a memtable row (a view into its slab), without decoding its cells. */
+export function memRowVersion(row: MemRow): Buffer | undefined {
+  return readRowVersionOnly(new ByteReader(row.slab, row.start, row.end));
 }
 
 /** The encoded bytes of a memtable row (a view into its slab). */

@@ -106,6 +106,11 @@ export class SstableReader {
     return this.stmtHeader.get(pkey, HEADER_CK) as Buffer | undefined;
   }
 
+  /** One entry by its storage clustering (`rowStorageCk`), one indexed lookup. */
+  readEntry(pkey: Buffer, ck: Buffer): Buffer | undefined {
+    return this.stmtHeader.get(pkey, ck) as Buffer | undefined;
+  }
+
   /** Rows of a partition within a clustering slice (no header), lazily. Close the iterator. */
   iterateSlice(pkey: Buffer, start: ClusteringBound | null, end: ClusteringBound | null, reversed: boolean): IterableIterator<RawPartitionEntry> {
     const stmt = reversed ? this.stmtSliceDesc : this.stmtSliceAsc;
