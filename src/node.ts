@@ -20,6 +20,9 @@ import { Verb } from './messaging/verbs.js';
 import { BatchlogReplayer, defaultReplayAfterMs } from './batchlog/batchlog-replayer.js';
 import { BatchlogStore } from './batchlog/batchlog-store.js';
 import { registerBatchlogVerbs } from './batchlog/batchlog-verbs.js';
+import { PeerDirectory } from './cluster/peer-directory.js';
+import { HintsService } from './hints/hints-service.js';
+import { registerHintVerbs } from './hints/hint-verbs.js';
 import { StorageProxy } from './coordinator/storage-proxy.js';
 import { peerKey } from './messaging/peer.js';
 import { TokenMetadata } from './ring/token-metadata.js';
@@ -36,7 +39,7 @@ import { nowSeconds } from './runtime/clock.js';
 import { ClusterService, type SchemaExchange } from './cluster/cluster-service.js';
 import { ClusterRingView } from './cluster/ring-view.js';
 import { registerClusterMetrics } from './metrics/cluster-metrics.js';
-import { registerBatchlogMetrics, registerCoordinatorMetrics } from './metrics/coordinator-metrics.js';
+import { registerBatchlogMetrics, registerCoordinatorMetrics, registerHintMetrics } from './metrics/coordinator-metrics.js';
 import { GenerationStore } from './cluster/gossip/generation-store.js';
 import { loadOrCreateLocalState } from './cluster/local-state.js';
 import { MessagingService, messagingOptionsFromSettings } from './messaging/messaging-service.js';
@@ -145,6 +148,8 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
   let cluster: ClusterService | null = null;
   let ringView: ClusterRingView | null = null;
   let batchlogReplayer: BatchlogReplayer | null = null;
+  let hints: HintsService | null = null;
+  const peers = new PeerDirectory(clock);
   try {
     // Write timestamps come from a Hybrid Clock that moves past every timestamp a replica
     // receives, so a node with a slow clock never writes "into the past" of what it has seen.
@@ -154,6 +159,20 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       if (seen.kind === 'excess-drift') logger.warn({ aheadMicros: seen.aheadMicros }, 'ignored a timestamp too far ahead of this node\'s clock');
     });
     registerBatchlogVerbs(messaging, batchlog, logger);
+    registerHintVerbs(messaging, engine, logger, (micros) => writeClock.observe(micros));
+    hints = await HintsService.open({
+      dataDir,
+      settings,
+      messaging,
+      clock,
+      scheduler: systemScheduler,
+      logger,
+      maxHintsSizeBytes: settings.max_hints_size_mb * 1024 * 1024,
+      sync: settings.commitlog_sync === 'periodic' ? 'periodic' : 'group',
+      gcGraceSecondsOf: (id) => schema.current.tableById(id)?.params.gcGraceSeconds,
+    });
+    const hintsService = hints;
+    peers.listen({ up: (hostId, endpoint) => hintsService.onUp(hostId, endpoint), down: (hostId) => hintsService.onDown(hostId) });
     await messaging.start();
     const self = peerKey(messaging.address);
     // Requests are served once HTTP listens, just before gossip starts: until then the ring is
@@ -169,6 +188,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       tableById: (id) => schema.current.tableById(id),
       datacenter: settings.datacenter,
       batchlog: { store: batchlog, rack: settings.rack, random },
+      hints: { service: hintsService, peers },
       writeRequestTimeoutMs: settings.write_request_timeout_ms,
       readRequestTimeoutMs: settings.read_request_timeout_ms,
       clock,
@@ -191,6 +211,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     registerStorageMetrics(registry, engine);
     registerCoordinatorMetrics(registry, dataPath);
     registerBatchlogMetrics(registry, { store: batchlog, replayer: () => batchlogReplayer, proxy: dataPath });
+    registerHintMetrics(registry, hintsService);
     const tablesIn = (keyspace?: string, table?: string) => [...schema.current.tables()].filter((t) => (keyspace === undefined || t.keyspace === keyspace) && (table === undefined || t.name === table));
     const app = buildHttpApp(
       {
@@ -254,9 +275,11 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     cluster = service;
     ringView = new ClusterRingView(service, () => schema.current);
     schema.onChange((s) => service.schemaChanged(s.version));
+    service.onEvent((e) => peers.onGossipEvent(e));
     registerClusterMetrics(registry, service, messaging);
     service.start();
     batchlogReplayer?.start();
+    hintsService.start();
     health = 'serving';
     logger.info({ http: httpUrl, internode: service.self, hostId: local.hostId, generation, dataDir, schemaVersion: schema.current.version }, 'node serving');
     let stopping: Promise<void> | null = null;
@@ -267,6 +290,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
         stopping ??= (async () => {
           health = 'draining';
           await batchlogReplayer?.stop();
+          await hintsService.stop();
           await service.stop();
           await app.close();
           await messaging.stop();
@@ -278,6 +302,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     };
   } catch (err) {
     await batchlogReplayer?.stop();
+    await hints?.stop();
     await cluster?.stop();
     if (messaging.isRunning) await messaging.stop();
     await engine.close({ flush: false });

@@ -51,6 +51,7 @@ export interface Settings {
   readonly hinted_handoff_enabled: boolean;
   readonly max_hint_window_ms: number;
   readonly hint_replay_bytes_per_s: number;
+  readonly max_hints_size_mb: number;
   readonly commitlog_sync: CommitlogSync;
   readonly commitlog_sync_period_ms: number;
   readonly commitlog_sync_group_window_ms: number;
@@ -125,6 +126,7 @@ export const SETTING_SPECS: { readonly [K in SettingName]: SpecFor<Settings[K]> 
   hinted_handoff_enabled: { type: 'boolean' },
   max_hint_window_ms: { type: 'integer', min: 0, max: 30 * 24 * 3_600_000 },
   hint_replay_bytes_per_s: { type: 'integer', min: 1, max: GIB },
+  max_hints_size_mb: { type: 'integer', min: 4, max: 1024 * 1024 },
   commitlog_sync: { type: 'enum', values: COMMITLOG_SYNC_MODES },
   commitlog_sync_period_ms: { type: 'integer', min: 1, max: 600_000 },
   commitlog_sync_group_window_ms: { type: 'integer', min: 0, max: 60_000 },

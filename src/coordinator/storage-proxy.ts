@@ -45,8 +45,9 @@
  * - `scanRange` asks every live node for each page rather than only the replicas the level
  *   needs per range; `truncate` empties the table on every
  *   node and needs them all up, as Cassandra's does.
- * - No hinted handoff (#7): a down replica simply misses the write; ANY with no live replica
- *   therefore times out instead of storing a hint.
+ * - Hints (src/hints, when configured): a write to a replica believed down, or silent past the
+ *   write timeout, is stored as a hint for it; a stored hint counts for ANY. With no live
+ *   replica to version it (ANY), the hinted write carries no row version.
  * - No short-read protection: with a `limit`, a replica whose answer was cut short may hide
  *   rows that a shadowed row of another replica made room for; the merge may then return fewer
  *   rows than the limit. The repair writes the whole merged partition rather than a per-replica
@@ -103,6 +104,8 @@ import {
 } from './replica-verbs.js';
 import { ReadLatencyTracker } from './read-latency.js';
 import type { BatchlogStore } from '../batchlog/batchlog-store.js';
+import type { PeerDirectory } from '../cluster/peer-directory.js';
+import type { HintsService } from '../hints/hints-service.js';
 import { needsBatchlog, newLoggedBatchCounters, writeLoggedBatch, type LoggedBatchCounters } from '../batchlog/logged-batch.js';
 import type { Random } from '../runtime/random.js';
 import { ResponseTally, type WriteType } from './response-tally.js';
@@ -128,6 +131,14 @@ export interface StorageProxyOptions {
    * racks first) and randomness for that choice; without it, logged batches are written unlogged.
    */
   readonly batchlog?: { readonly store: BatchlogStore; readonly rack: string; readonly random: Random };
+  /**
+   * Hinted handoff (src/hints): a write to a replica that is down, or that does not answer in
+   * time, is stored as a hint for it; without it, such a replica just misses the write.
+   */
+  readonly hints?: {
+    readonly service: Pick<HintsService, 'shouldHint' | 'store'>;
+    readonly peers: Pick<PeerDirectory, 'hostIdOf' | 'downSinceMs'>;
+  };
   readonly datacenter: string;
   readonly writeRequestTimeoutMs: number;
   readonly readRequestTimeoutMs: number;
@@ -200,6 +211,13 @@ class WaitingRequest {
 
   get isDone(): boolean {
     return this.done;
+  }
+
+  /** A hint was stored for `endpoint` (counts for ANY). */
+  hinted(endpoint: Endpoint): void {
+    if (this.done) return;
+    this.o.tally.recordHint(endpoint);
+    this.evaluate();
   }
 
   /** Settles now with `error` (the request cannot go on, e.g. the write was refused). */
@@ -503,7 +521,7 @@ export class StorageProxy implements DataPath {
    * it built is what the others receive; a build that throws (a refused write) fails the write.
    */
   private performWrite(prepared: PreparedWrite, writeType: WriteType, versioning: LocalVersioning | null): Promise<void> {
-    const { live } = writeTargets(prepared.replicas, this.alive);
+    const { live, down } = writeTargets(prepared.replicas, this.alive);
     const tally = new ResponseTally(prepared.requirement, live);
     const request = new WaitingRequest({
       tally,
@@ -522,7 +540,21 @@ export class StorageProxy implements DataPath {
       for (const target of live) {
         if (target.endpoint === this.o.self) continue;
         payload ??= encodeMutation(table.id, update);
-        request.track(target.endpoint, this.o.messaging.request(this.addressOf(target.endpoint), Verb.MUTATION, payload, this.o.writeRequestTimeoutMs), noop);
+        const sent = this.o.messaging.request(this.addressOf(target.endpoint), Verb.MUTATION, payload, this.o.writeRequestTimeoutMs);
+        request.track(target.endpoint, sent, noop);
+        if (this.o.hints !== undefined) {
+          const bytes = payload;
+          // Silence (not an error answer) by the write timeout: the replica gets a hint.
+          sent.catch((error: unknown) => {
+            if (!isReplicaFailure(error)) this.hint(null, target.endpoint, table.id, bytes, null);
+          });
+        }
+      }
+      if (this.o.hints !== undefined) {
+        for (const target of down) {
+          payload ??= encodeMutation(table.id, update);
+          this.hint(request, target.endpoint, table.id, payload, this.o.hints.peers.downSinceMs(target.endpoint));
+        }
       }
       return payload === undefined ? undefined : logRecordOfMutation(payload);
     };
@@ -546,6 +578,24 @@ export class StorageProxy implements DataPath {
     return request.promise;
   }
   // #endregion
+
+  /**
+   * Stores a hint of `payload` (the MUTATION bytes) for `endpoint` if hinted handoff allows it
+   * (enabled, within the hint window, under the disk budget); a stored hint counts for ANY.
+   */
+  private hint(request: WaitingRequest | null, endpoint: Endpoint, tableId: string, payload: Buffer, downSinceMs: number | null): void {
+    const hints = this.o.hints;
+    const hostId = hints?.peers.hostIdOf(endpoint);
+    if (hints === undefined || hostId === undefined) return;
+    const target = { hostId, endpoint };
+    if (!hints.service.shouldHint(target, downSinceMs)) return;
+    hints.service.store(target, tableId, payload).then(
+      (stored) => {
+        if (stored) request?.hinted(endpoint);
+      },
+      (error: unknown) => this.logger.warn({ err: error, endpoint }, 'could not store a hint'),
+    );
+  }
 
   private applyLocally(tableId: string, update: PartitionUpdate, logRecord?: Buffer): Promise<void> {
     return applyMutation(this.o.engine, { tableId, update }, logRecord);
