@@ -6,6 +6,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { ClusterService } from '../cluster/cluster-service.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
+import { scrapedGauge, scrapedLabelledGauge } from './registry.js';
 
 export function registerClusterMetrics(registry: Registry, cluster: ClusterService, messaging: MessagingService): void {
   new Gauge({
@@ -30,27 +31,10 @@ export function registerClusterMetrics(registry: Registry, cluster: ClusterServi
       this.set({ status: 'DOWN' }, nodes.filter((n) => n.status === 'DOWN').length);
     },
   });
-  const perPeer = (name: string, help: string, read: (p: ReturnType<MessagingService['stats']>['peers'][number]) => number): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['peer'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const p of messaging.stats().peers) this.set({ peer: p.peer }, read(p));
-      },
-    });
-  };
+  const perPeer = (name: string, help: string, read: (p: ReturnType<MessagingService['stats']>['peers'][number]) => number): void =>
+    scrapedLabelledGauge(registry, name, help, ['peer'], () => messaging.stats().peers.map((p) => [{ peer: p.peer }, read(p)] as const));
   perPeer('ringtail_internode_dropped_messages', 'Messages to the peer dropped since start (queue full or connection lost)', (p) => p.dropped);
   perPeer('ringtail_internode_timeouts', 'Requests to the peer that timed out since start', (p) => p.timeouts);
   perPeer('ringtail_internode_queued_messages', 'Messages waiting in the outbound queue to the peer', (p) => p.queued);
-  new Gauge({
-    name: 'ringtail_internode_refused_handshakes',
-    help: 'Internode handshakes refused (wrong cluster name, secret or protocol version)',
-    registers: [registry],
-    collect() {
-      this.set(messaging.stats().refusedHandshakes);
-    },
-  });
+  scrapedGauge(registry, 'ringtail_internode_refused_handshakes', 'Internode handshakes refused (wrong cluster name, secret or protocol version)', () => messaging.stats().refusedHandshakes);
 }
