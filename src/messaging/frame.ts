@@ -44,6 +44,8 @@ export const FrameKind = {
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 const KNOWN_FLAGS: ReadonlySet<number> = new Set(Object.values(FrameKind));
+/** Every empty payload (most responses to writes): nothing to write into, so one is shared. */
+const EMPTY_PAYLOAD = Buffer.alloc(0);
 
 export interface Frame {
   readonly kind: FrameKind;
@@ -142,12 +144,24 @@ export class FrameDecoder {
   }
 
   private readHeader(): PendingHeader {
-    const bytes = this.take(HEADER_BYTES, this.scratch);
-    const version = bytes[0]!;
-    const flags = bytes[1]!;
-    const verb = bytes.readUInt16BE(2);
-    const requestId = bytes.readUInt32BE(4);
-    const payloadBytes = bytes.readUInt32BE(8);
+    // Read in place when the header lies in one chunk (the usual case): no view to allocate.
+    const first = this.chunks[0]!;
+    let bytes: Buffer;
+    let at: number;
+    if (first.length - this.headOffset >= HEADER_BYTES) {
+      bytes = first;
+      at = this.headOffset;
+      this.buffered -= HEADER_BYTES;
+      this.advance(first, HEADER_BYTES);
+    } else {
+      bytes = this.take(HEADER_BYTES, this.scratch);
+      at = 0;
+    }
+    const version = bytes[at]!;
+    const flags = bytes[at + 1]!;
+    const verb = bytes.readUInt16BE(at + 2);
+    const requestId = bytes.readUInt32BE(at + 4);
+    const payloadBytes = bytes.readUInt32BE(at + 8);
     if (version !== FRAME_FORMAT_VERSION) return this.fail(`unknown frame format version ${version}`);
     if (!KNOWN_FLAGS.has(flags)) return this.fail(`unknown frame flags 0x${flags.toString(16)}`);
     const kind = flags as FrameKind;
@@ -175,7 +189,7 @@ export class FrameDecoder {
   private take(n: number, into?: Buffer): Buffer {
     this.buffered -= n;
     const first = this.chunks[0];
-    if (n === 0 || first === undefined) return Buffer.alloc(0);
+    if (n === 0 || first === undefined) return EMPTY_PAYLOAD;
     const available = first.length - this.headOffset;
     if (n <= available) {
       const view = first.subarray(this.headOffset, this.headOffset + n);

@@ -18,7 +18,8 @@
  * - A segment is sealed when the next record does not fit; a sealed segment is written,
  *   fdatasynced and closed before it becomes eligible for deletion.
  * - `append` copies its payload into the record at once: callers may pass a view of a buffer
- *   they reuse or do not own (a received mutation's bytes).
+ *   they reuse or do not own (a received mutation's bytes). It frames the record straight into
+ *   the segment's write buffer, so a record costs one copy and no allocation of its own.
  * - After an I/O error the log is failed for good: every waiter and later append gets a
  *   `CommitLogFailedError` carrying the cause (a restart replays what reached the disk).
  *
@@ -29,6 +30,8 @@
  *   never half-applied; above `COMMITLOG_PENDING_SOFT_LIMIT_BYTES` a warning is logged and the
  *   caller is expected to shed load (`stats().pendingBytes`).
  * - Replay allocates at most max(1 MiB, the largest record) at a time, never more than the file.
+ * - A segment's write buffer grows (doubling) to what one round queues, at most
+ *   segmentSizeBytes; one above WRITE_BUFFER_KEEP_BYTES is let go after its round.
  * - A round's write blocks the event loop only up to SYNC_WRITE_MAX_BYTES (a page-cache copy);
  *   larger writes and every fdatasync run in the thread pool.
  *
@@ -47,11 +50,12 @@ import {
   SEGMENT_FORMAT_VERSION,
   SEGMENT_HEADER_BYTES,
   decodeSegmentHeader,
-  encodeRecord,
   encodeSegmentHeader,
   parseSegmentFileName,
   readRecord,
+  recordSizeBytes,
   segmentFileName,
+  writeRecord,
   type RecordReadResult,
 } from './segment-format.js';
 
@@ -70,6 +74,11 @@ export const MAX_SEGMENT_SIZE_BYTES = 2 * MAX_RECORD_PAYLOAD_BYTES;
  * rounds still go to the thread pool so the loop never stalls long. The fdatasync always does.
  */
 export const SYNC_WRITE_MAX_BYTES = 256 * 1024;
+const EMPTY_BUFFER = Buffer.alloc(0);
+/** A segment's first write buffer; it doubles as rounds need. */
+const WRITE_BUFFER_INITIAL_BYTES = 64 * 1024;
+/** A write buffer larger than this is dropped after its round rather than kept for the next. */
+const WRITE_BUFFER_KEEP_BYTES = 1024 * 1024;
 /** Replay reads segments in chunks of this size (more only for a larger record). */
 const REPLAY_READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -138,8 +147,8 @@ interface OpenSegment {
   readonly id: number;
   readonly path: string;
   handle: FileHandle | null;
-  /** Framed records (and the header) waiting for the next round. */
-  queued: Buffer[];
+  /** Framed records (and the header) waiting for the next round: `queued[0, queuedBytes)`. */
+  queued: Buffer;
   queuedBytes: number;
   /** End of the last appended record. */
   endOffset: number;
@@ -219,10 +228,10 @@ export class CommitLog {
         `mutation of ${payload.length} bytes exceeds ${this.maxPayloadBytes} bytes (half a commit log segment)`,
       );
     }
-    const record = encodeRecord(payload);
-    const segment = this.segmentWithRoomFor(record.length);
-    this.enqueue(segment, record);
-    segment.endOffset += record.length;
+    const recordBytes = recordSizeBytes(payload.length);
+    const segment = this.segmentWithRoomFor(recordBytes);
+    writeRecord(this.reserve(segment, recordBytes), segment.queuedBytes - recordBytes, payload);
+    segment.endOffset += recordBytes;
     this.appendedRecords += 1;
     const position: CommitLogPosition = { segment: segment.id, offset: segment.endOffset };
     this.lastAppended = position;
@@ -329,14 +338,15 @@ export class CommitLog {
       id,
       path: join(this.opts.dir, segmentFileName(id)),
       handle: null,
-      queued: [],
+      queued: EMPTY_BUFFER,
       queuedBytes: 0,
       endOffset: SEGMENT_HEADER_BYTES,
       writtenBytes: 0,
       syncedBytes: 0,
       sealed: false,
     };
-    this.enqueue(segment, encodeSegmentHeader(id));
+    const header = encodeSegmentHeader(id);
+    this.reserve(segment, header.length).set(header, segment.queuedBytes - header.length);
     this.openSegments.push(segment);
     this.active = segment;
     return segment;
@@ -352,14 +362,28 @@ export class CommitLog {
   }
   // #endregion
 
-  private enqueue(segment: OpenSegment, bytes: Buffer): void {
-    segment.queued.push(bytes);
-    segment.queuedBytes += bytes.length;
-    this.pendingBytes += bytes.length;
+  /**
+   * Makes room for `bytes` more queued bytes in the segment's write buffer and counts them as
+   * queued; the caller fills `[queuedBytes - bytes, queuedBytes)` of the returned buffer.
+   */
+  private reserve(segment: OpenSegment, bytes: number): Buffer {
+    const need = segment.queuedBytes + bytes;
+    if (need > segment.queued.length) {
+      // Never more than a segment holds: a segment's queued bytes stay within its size.
+      let size = Math.max(WRITE_BUFFER_INITIAL_BYTES, segment.queued.length * 2);
+      while (size < need) size *= 2;
+      size = Math.max(need, Math.min(size, this.opts.segmentSizeBytes));
+      const grown = Buffer.allocUnsafeSlow(size);
+      grown.set(segment.queued.subarray(0, segment.queuedBytes));
+      segment.queued = grown;
+    }
+    segment.queuedBytes = need;
+    this.pendingBytes += bytes;
     if (this.pendingBytes > COMMITLOG_PENDING_SOFT_LIMIT_BYTES && !this.backlogWarned) {
       this.backlogWarned = true;
       this.logger.warn({ pendingBytes: this.pendingBytes }, 'commit log backlog over its soft limit; shed load');
     }
+    return segment.queued;
   }
 
   // #region pattern:Request Batch
@@ -470,13 +494,18 @@ export class CommitLog {
   }
 
   private async writeQueued(segment: OpenSegment, handle: FileHandle): Promise<void> {
-    const buffers = segment.queued;
     const bytes = segment.queuedBytes;
-    segment.queued = [];
+    const data = segment.queued.subarray(0, bytes);
     segment.queuedBytes = 0;
-    const data = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers, bytes);
-    if (bytes <= SYNC_WRITE_MAX_BYTES) writeFullySync(handle.fd, data, segment.writtenBytes);
-    else await writeFully(handle, data, segment.writtenBytes);
+    if (bytes <= SYNC_WRITE_MAX_BYTES) {
+      // Synchronous: no append can come in between, so the buffer is free again right after.
+      writeFullySync(handle.fd, data, segment.writtenBytes);
+      if (segment.queued.length > WRITE_BUFFER_KEEP_BYTES) segment.queued = EMPTY_BUFFER;
+    } else {
+      // Appends made while the thread pool writes go to a new buffer.
+      segment.queued = EMPTY_BUFFER;
+      await writeFully(handle, data, segment.writtenBytes);
+    }
     segment.writtenBytes += bytes;
     this.pendingBytes -= bytes;
     if (this.pendingBytes < COMMITLOG_PENDING_SOFT_LIMIT_BYTES / 2) this.backlogWarned = false;

@@ -182,7 +182,10 @@ export class Memtable {
     } else {
       const clustering = row.clustering.length === 0 ? EMPTY : this.slabs.copy(row.clustering);
       const placed = this.encode(row);
-      rows.splice(i, 0, { clustering, slab: placed.slab, start: placed.start, end: placed.end });
+      const memRow: MemRow = { clustering, slab: placed.slab, start: placed.start, end: placed.end };
+      // Appending (a new partition, or rows written in clustering order) is the common case.
+      if (i === rows.length) rows.push(memRow);
+      else rows.splice(i, 0, memRow);
       this.bytes += ROW_OVERHEAD_BYTES + clustering.length + placed.end - placed.start;
       this.rowCount++;
     }
