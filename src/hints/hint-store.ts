@@ -42,13 +42,13 @@
  * most MAX_HINT_TARGETS targets; `read` returns at most `maxHints` hints and about `maxBytes`
  * (always at least one hint), reading at most max(maxBytes, one segment) bytes at a time.
  */
-import { fdatasync } from 'node:fs';
-import { mkdir, open, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cancellable, Clock, Scheduler } from '../runtime/clock.js';
 import { assert } from '../util/assert.js';
 import { CorruptDataError } from '../util/bytes.js';
 import type { Logger } from '../util/logger.js';
+import { datasync, isErrno, syncDirectory, unlinkIfPresent, writeFully } from '../util/file-io.js';
 import {
   HINT_FORMAT_VERSION,
   HINT_SEGMENT_HEADER_BYTES,
@@ -822,39 +822,4 @@ async function readExactly(handle: FileHandle, position: number, length: number)
     done += bytesRead;
   }
   return buffer;
-}
-
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    if (bytesWritten <= 0) throw new Error(`write made no progress at offset ${position + done}`);
-    done += bytesWritten;
-  }
-}
-
-function datasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error === null ? resolve() : reject(error))));
-}
-
-/** Makes a new file's or directory's entry durable (fdatasync of the file does not). */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function unlinkIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if (!isErrno(error, 'ENOENT')) throw error;
-  }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }

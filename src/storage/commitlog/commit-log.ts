@@ -37,12 +37,12 @@
  *
  * See README.md next to this file and segment-format.ts for the byte layout.
  */
-import { fdatasync, writeSync } from 'node:fs';
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cancellable, Clock, Scheduler } from '../../runtime/clock.js';
 import { assert } from '../../util/assert.js';
 import type { Logger } from '../../util/logger.js';
+import { datasync, isErrno, syncDirectory, unlinkIfPresent, writeFully, writeFullySync } from '../../util/file-io.js';
 import type { CommitLogSync } from '../engine/api.js';
 import {
   MAX_RECORD_PAYLOAD_BYTES,
@@ -713,53 +713,6 @@ async function readExactly(handle: FileHandle, position: number, length: number)
     done += bytesRead;
   }
   return buffer;
-}
-
-/** Positional write of all of `data`, retrying short writes; each pass makes progress or throws. */
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    if (bytesWritten <= 0) throw new Error(`write made no progress at offset ${position + done}`);
-    done += bytesWritten;
-  }
-}
-
-/** Positional write of all of `data` on the event loop (see SYNC_WRITE_MAX_BYTES). */
-function writeFullySync(fd: number, data: Buffer, position: number): void {
-  let done = 0;
-  while (done < data.length) {
-    const bytesWritten = writeSync(fd, data, done, data.length - done, position + done);
-    if (bytesWritten <= 0) throw new Error(`write made no progress at offset ${position + done}`);
-    done += bytesWritten;
-  }
-}
-
-/** fdatasync in the thread pool, through the callback API: cheaper than `FileHandle.datasync`. */
-function datasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error === null ? resolve() : reject(error))));
-}
-
-/** Makes a new segment's directory entry durable (fdatasync of the file does not). */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function unlinkIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if (!isErrno(error, 'ENOENT')) throw error;
-  }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
 }
 
 function describeError(error: unknown): string {
