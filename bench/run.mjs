@@ -19,7 +19,7 @@ const BENCHMARKS = {
   },
   cluster: {
     module: './cluster.mjs',
-    summary: 'a local cluster under load: false DOWNs and max phi over a stability phase, then SIGKILL/SIGSTOP → DOWN detection times',
+    summary: 'a local cluster: QUORUM INSERT/SELECT throughput with RF 3, then false DOWNs and max phi under load and SIGKILL/SIGSTOP → DOWN detection times',
   },
 };
 
