@@ -5,7 +5,7 @@
  *
  * Patterns (Joshi, *Patterns of Distributed Systems*): Majority Quorum (the pure rules of
  * consistency.ts, response-tally.ts and read-plan.ts, driven here) and Request Waiting List
- * (`WaitingRequest`: one tally, one deadline and the pending replica requests of one client
+ * (waiting-request.ts: one tally, one deadline and the pending replica requests of one client
  * request). Cassandra: `StorageProxy.mutate`, `AbstractWriteResponseHandler`,
  * `AbstractReadExecutor`, `DigestResolver`/`DataResolver`, `BlockingReadRepair`.
  *
@@ -69,12 +69,11 @@ import { isConsistencyLevel, type ConsistencyLevel } from '../cql/request.js';
 import { InvalidRequest, ReadFailure, ReadTimeout, toRequestError, Unavailable, WriteFailure, WriteTimeout } from '../errors.js';
 import { parseEndpoint } from '../cluster/cluster-service.js';
 import type { PeerAddress } from '../messaging/peer.js';
-import { MessageTooLargeError, MessagingError, RemoteError } from '../messaging/errors.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
 import { Verb } from '../messaging/verbs.js';
 import { replicasFor } from '../ring/replication-strategy.js';
 import type { Endpoint, TokenMetadata } from '../ring/token-metadata.js';
-import { nowSeconds, type Cancellable, type Clock, type Scheduler } from '../runtime/clock.js';
+import { nowSeconds, type Clock, type Scheduler } from '../runtime/clock.js';
 import { SYSTEM_KEYSPACES, type Replication, type TableMetadata } from '../schema/schema.js';
 import type { Partition, PartitionUpdate } from '../storage/data/types.js';
 import type { RangeScanPage, RangeScanQuery, SliceQuery } from '../storage/engine/api.js';
@@ -93,7 +92,6 @@ import {
   decodeDataResponse,
   decodeDigestResponse,
   digestOfResponse,
-  encodeDataResponse,
   encodeMutation,
   encodeReadCommand,
   logRecordOfMutation,
@@ -109,6 +107,7 @@ import type { HintsService } from '../hints/hints-service.js';
 import { needsBatchlog, newLoggedBatchCounters, writeLoggedBatch, type LoggedBatchCounters } from '../batchlog/logged-batch.js';
 import type { Random } from '../runtime/random.js';
 import { ResponseTally, type WriteType } from './response-tally.js';
+import { isReplicaFailure, WaitingRequest } from './waiting-request.js';
 
 export interface StorageProxyOptions {
   readonly messaging: Pick<MessagingService, 'request'>;
@@ -164,117 +163,6 @@ export interface StorageProxyStats {
   readonly conflictsDetected: number;
 }
 
-/**
- * Whether a failed replica request is a replica failure (it answered with an error, or its
- * answer can never arrive or be read) rather than silence, which only the deadline decides.
- */
-function isReplicaFailure(error: unknown): boolean {
-  if (error instanceof RemoteError || error instanceof MessageTooLargeError) return true;
-  return !(error instanceof MessagingError);
-}
-
-interface WaitingRequestOptions {
-  readonly tally: ResponseTally;
-  readonly timeoutMs: number;
-  readonly scheduler: Scheduler;
-  /** Whether the client can be answered (checked after each success). */
-  readonly ready: () => boolean;
-  readonly timeoutError: () => Error;
-  readonly failureError: () => Error;
-  readonly onReplicaError: (endpoint: Endpoint, error: unknown) => void;
-}
-
-// #region pattern:Request Waiting List
-/**
- * One client request waiting for its replicas: the tally, the deadline, and the replica
- * requests in flight. Settles once: with success when `ready`, with the failure error as soon as
- * the tally failed, with the timeout error at the deadline.
- */
-class WaitingRequest {
-  readonly promise: Promise<void>;
-  private done = false;
-  private readonly timers: Cancellable[] = [];
-  private resolve!: () => void;
-  private reject!: (error: Error) => void;
-
-  constructor(private readonly o: WaitingRequestOptions) {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    this.timers.push(o.scheduler.after(o.timeoutMs, () => this.finish(o.timeoutError())));
-  }
-
-  get tally(): ResponseTally {
-    return this.o.tally;
-  }
-
-  get isDone(): boolean {
-    return this.done;
-  }
-
-  /** A hint was stored for `endpoint` (counts for ANY). */
-  hinted(endpoint: Endpoint): void {
-    if (this.done) return;
-    this.o.tally.recordHint(endpoint);
-    this.evaluate();
-  }
-
-  /** Settles now with `error` (the request cannot go on, e.g. the write was refused). */
-  abort(error: Error): void {
-    this.finish(error);
-  }
-
-  /** Runs `fn` after `delayMs` unless the request has settled by then. */
-  schedule(delayMs: number, fn: () => void): void {
-    this.timers.push(this.o.scheduler.after(delayMs, () => !this.done && fn()));
-  }
-
-  /**
-   * Counts `outcome` as `endpoint`'s answer. `accept` reads the answer; if it throws (a corrupt
-   * response) the replica counts as failed.
-   */
-  track<R>(endpoint: Endpoint, outcome: Promise<R>, accept: (response: R) => void): void {
-    outcome.then(
-      (response) => {
-        if (this.done) return;
-        try {
-          accept(response);
-        } catch (error) {
-          this.failed(endpoint, error);
-          return;
-        }
-        this.o.tally.recordSuccess(endpoint);
-        this.evaluate();
-      },
-      (error: unknown) => {
-        if (this.done) return;
-        if (isReplicaFailure(error)) this.failed(endpoint, error);
-      },
-    );
-  }
-
-  private failed(endpoint: Endpoint, error: unknown): void {
-    this.o.onReplicaError(endpoint, error);
-    this.o.tally.recordFailure(endpoint);
-    this.evaluate();
-  }
-
-  evaluate(): void {
-    if (this.done) return;
-    if (this.o.tally.state() === 'failed') this.finish(this.o.failureError());
-    else if (this.o.ready()) this.finish(null);
-  }
-
-  private finish(error: Error | null): void {
-    if (this.done) return;
-    this.done = true;
-    for (const timer of this.timers) timer.cancel();
-    if (error === null) this.resolve();
-    else this.reject(error);
-  }
-}
-// #endregion
 
 /** How the versioning replica builds the update it applies and sends. */
 interface LocalVersioning {
