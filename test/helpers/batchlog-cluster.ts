@@ -26,7 +26,6 @@ import type { MessageHandler, MessagingService } from '../../src/messaging/messa
 import type { PeerAddress } from '../../src/messaging/peer.js';
 import { murmur3Token } from '../../src/ring/murmur3.js';
 import { TokenMetadata, type Endpoint } from '../../src/ring/token-metadata.js';
-import type { Cancellable, Clock, Scheduler } from '../../src/runtime/clock.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { DEFAULT_TABLE_PARAMS } from '../../src/schema/schema-options.js';
 import type { TableMetadata } from '../../src/schema/schema.js';
@@ -34,51 +33,10 @@ import type { Partition, PartitionUpdate } from '../../src/storage/data/types.js
 import { StorageEngine } from '../../src/storage/engine/storage-engine.js';
 import type { TableStore } from '../../src/storage/engine/table-store.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { ManualTime } from './manual-time.js';
 
 export const WRITE_TIMEOUT_MS = 2000;
 export const REPLAY_AFTER_MS = 5000;
-
-/** A clock and a scheduler sharing one manual time line. */
-export class ManualTime implements Clock, Scheduler {
-  private micros = 1_700_000_000_000_000;
-  private timers: { dueMicros: number; fn: () => void; cancelled: boolean }[] = [];
-
-  nowMs(): number {
-    return Math.floor(this.micros / 1000);
-  }
-
-  nowMicros(): number {
-    return this.micros;
-  }
-
-  after(delayMs: number, fn: () => void): Cancellable {
-    const timer = { dueMicros: this.micros + delayMs * 1000, fn, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => (timer.cancelled = true) };
-  }
-
-  yieldToIo(): Promise<void> {
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-
-  get pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
-  }
-
-  /** Moves time forward, firing every timer that falls due, in order. */
-  advanceMs(ms: number): void {
-    const target = this.micros + ms * 1000;
-    for (;;) {
-      const next = this.timers.filter((t) => !t.cancelled && t.dueMicros <= target).sort((a, b) => a.dueMicros - b.dueMicros)[0];
-      if (next === undefined) break;
-      next.cancelled = true;
-      this.micros = Math.max(this.micros, next.dueMicros);
-      next.fn();
-    }
-    this.timers = this.timers.filter((t) => !t.cancelled);
-    this.micros = target;
-  }
-}
 
 export type TestMessaging = Pick<MessagingService, 'registerHandler' | 'request'>;
 
@@ -331,3 +289,5 @@ export async function startBatchlogCluster(baseDir: string, size: number, option
     },
   };
 }
+
+export { ManualTime };

@@ -7,44 +7,7 @@
 import { RemoteError, RequestTimeoutError } from '../../src/messaging/errors.js';
 import type { MessageHandler, MessagingService } from '../../src/messaging/messaging-service.js';
 import type { PeerAddress } from '../../src/messaging/peer.js';
-import type { Cancellable, Clock, Scheduler } from '../../src/runtime/clock.js';
-
-export class ManualTime implements Clock, Scheduler {
-  private micros = 1_700_000_000_000_000;
-  private timers: { dueMicros: number; fn: () => void; cancelled: boolean }[] = [];
-
-  nowMs(): number {
-    return Math.floor(this.micros / 1000);
-  }
-
-  nowMicros(): number {
-    return this.micros;
-  }
-
-  after(delayMs: number, fn: () => void): Cancellable {
-    const timer = { dueMicros: this.micros + Math.max(0, delayMs) * 1000, fn, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => (timer.cancelled = true) };
-  }
-
-  yieldToIo(): Promise<void> {
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-
-  /** Moves time forward, firing every timer that falls due, in order. */
-  advanceMs(ms: number): void {
-    const target = this.micros + ms * 1000;
-    for (;;) {
-      const next = this.timers.filter((t) => !t.cancelled && t.dueMicros <= target).sort((a, b) => a.dueMicros - b.dueMicros)[0];
-      if (next === undefined) break;
-      next.cancelled = true;
-      this.micros = Math.max(this.micros, next.dueMicros);
-      next.fn();
-    }
-    this.timers = this.timers.filter((t) => !t.cancelled);
-    this.micros = target;
-  }
-}
+import { ManualTime } from './manual-time.js';
 
 /** A few real event-loop turns: lets file I/O and promise chains settle. */
 export async function turns(count = 5): Promise<void> {
@@ -143,3 +106,5 @@ export class InMemoryNetwork {
     }
   }
 }
+
+export { ManualTime };
