@@ -128,9 +128,10 @@ export function prepareSelect(s: Select, ctx: Pick<ExecutionContext, 'schema' | 
       const rows = page.rows.map((r) => toJsonRow(selection, selection.columns.map((c) => c.value(r, ctx))));
       const versions = versionsView(table, page.rows, (sibling, i) => {
         const of = page.rows[i]!;
-        const out: RowOut = { ...of, row: reader.decodeSibling(of, sibling) ?? primaryKeyOnly(layout, of.row) };
+        const decoded = reader.decodeSibling(of, sibling);
+        const out: RowOut = { ...of, row: decoded ?? primaryKeyOnly(layout, of.row) };
         const json = toJsonRow(selection, selection.columns.map((c) => c.value(out, ctx)));
-        return isDeletedSibling(out) ? { ...json, $deleted: true } : json;
+        return decoded === null ? { ...json, $deleted: true } : json;
       });
       for (const [i, siblings] of versions.siblings) rows[i]!['$siblings'] = siblings;
       warnings.push(...versions.warnings);
@@ -212,17 +213,11 @@ interface RowOut {
   readonly version: Buffer | undefined;
 }
 
-/** A sibling that is a deletion: only its primary key is shown, with `$deleted`. */
-const DELETED_SIBLING = Symbol('deleted sibling');
-
+/** A sibling that is a deletion: only its primary key is shown (with `$deleted`). */
 function primaryKeyOnly(layout: TableLayout, row: DecodedRow): DecodedRow {
   const values = new Map<string, CqlValue>();
   for (const c of [...layout.partitionKey, ...layout.clustering]) values.set(c.name, row.values.get(c.name) ?? null);
-  return Object.assign({ values, writetimes: new Map(), ttls: new Map(), listPaths: new Map() }, { [DELETED_SIBLING]: true });
-}
-
-function isDeletedSibling(out: RowOut): boolean {
-  return DELETED_SIBLING in out.row;
+  return { values, writetimes: new Map(), ttls: new Map(), listPaths: new Map() };
 }
 
 interface PageOut {

@@ -90,6 +90,15 @@ it("keeps concurrent writes as siblings in 'siblings' mode, and a write with the
   const alone = await Promise.all(nodes.map((n) => cqlOk<VersionedRows>(n.http, 'SELECT k, v FROM s.docs WHERE k = 1', { consistency: 'ONE' })));
   for (const r of alone) expect({ context: r.context, siblings: siblingValues(r) }).toEqual({ context: survivors.context, siblings: ['d', 'e'] });
 
+  // A concurrent deletion of the row's data is a sibling too (shown by its primary key and
+  // `$deleted`); an older one leaves the merged view live. (Deleting the whole partition is not
+  // a row write, so it carries no row version.)
+  await write(a, 3, 'kept');
+  await cqlOk(b.http, 'DELETE v FROM s.docs USING TIMESTAMP 1 WHERE k = 3', { consistency: 'ALL' });
+  const withDeletion = await read(c, 3);
+  expect(withDeletion.rows[0]!.v).toBe('kept');
+  expect(withDeletion.rows[0]!.$siblings).toEqual(expect.arrayContaining([{ k: 3, v: null, $deleted: true }, { k: 3, v: 'kept' }]));
+
   // Bounded: warnings from 25 siblings, refusal beyond 100, and the refused write changes nothing.
   let warned = 0;
   for (let i = 0; i < 100; i++) if ((await write(nodes[i % 3]!, 2, `s${i}`)).warnings.length > 0) warned++;
