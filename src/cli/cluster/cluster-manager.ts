@@ -42,13 +42,47 @@ export function parseDatacenters(text: string): Array<[string, number]> {
   });
 }
 
-async function freePort(host: string): Promise<number> {
+/**
+ * A port nothing listens on, picked outside the kernel's ephemeral range: a port from
+ * `listen(0)` is free at that instant, but until the node binds it any outgoing connection on
+ * the machine may take it as its local port (seen in CI: a node failing with EADDRINUSE).
+ * Ports below the ephemeral range are never handed out that way.
+ */
+async function freePort(host: string, taken: Set<number>): Promise<number> {
+  const [low] = ephemeralPortRange();
+  const lowest = 10_000;
+  for (let attempt = 0; low - lowest > 1000 && attempt < 50; attempt++) {
+    const port = lowest + Math.floor(Math.random() * (low - lowest));
+    if (taken.has(port)) continue;
+    if ((await tryListen(host, port)) !== null) {
+      taken.add(port);
+      return port;
+    }
+  }
+  const port = await tryListen(host, 0);
+  if (port === null) throw new Error(`no free port on ${host}`);
+  taken.add(port);
+  return port;
+}
+
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // not Linux: assume the IANA dynamic range
+  }
+  return [49152, 65535];
+}
+
+/** Binds and releases `port` (0: any); the port bound, or null when it was in use. */
+function tryListen(host: string, port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
+    server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' || e.code === 'EACCES' ? resolve(null) : reject(e)));
+    server.listen(port, host, () => {
+      const bound = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(bound));
     });
   });
 }
@@ -108,13 +142,14 @@ export async function clusterUp(options: UpOptions): Promise<ClusterFile> {
   fs.mkdirSync(dir, { recursive: true });
 
   const plans: { name: string; address: string; httpPort: number; internodePort: number; datacenter: string }[] = [];
+  const portsTaken = new Set<number>();
   let k = 0;
   for (const [dc, count] of datacenters) {
     for (let i = 0; i < count; i++) {
       k++;
       const address = options.autoPorts ? '127.0.0.1' : `127.0.0.${k}`;
-      const httpPort = options.autoPorts ? await freePort(address) : base.http_port;
-      const internodePort = options.autoPorts ? await freePort(address) : base.internode_port;
+      const httpPort = options.autoPorts ? await freePort(address, portsTaken) : base.http_port;
+      const internodePort = options.autoPorts ? await freePort(address, portsTaken) : base.internode_port;
       plans.push({ name: `node${k}`, address, httpPort, internodePort, datacenter: dc });
     }
   }
