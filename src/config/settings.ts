@@ -42,6 +42,9 @@ export interface Settings {
   readonly seeds: readonly string[];
   readonly data_dir: string;
   readonly num_tokens: number;
+  readonly auto_bootstrap: boolean;
+  readonly ring_delay_ms: number;
+  readonly stream_throughput_mb_per_s: number;
   readonly datacenter: string;
   readonly rack: string;
   readonly gossip_interval_ms: number;
@@ -117,6 +120,9 @@ export const SETTING_SPECS: { readonly [K in SettingName]: SpecFor<Settings[K]> 
   seeds: { type: 'string_list', maxItems: 64, item: 'host:port' },
   data_dir: name,
   num_tokens: { type: 'integer', min: 1, max: 1536 }, // Cassandra's own upper bound
+  auto_bootstrap: { type: 'boolean' },
+  ring_delay_ms: { type: 'integer', min: 0, max: 600_000 },
+  stream_throughput_mb_per_s: { type: 'integer', min: 0, max: 1024 * 1024 },
   datacenter: name,
   rack: name,
   gossip_interval_ms: { type: 'integer', min: 10, max: 60_000 },

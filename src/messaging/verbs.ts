@@ -59,10 +59,12 @@ export const Verb = {
   BATCH_STORE: 129,
   /** reserved: remove a batch log entry once the batch is applied. */
   BATCH_REMOVE: 130,
-  /** reserved: ask for a Merkle tree of a token range (repair). */
+  /** ask a replica for Merkle trees of a table's token ranges (anti-entropy repair, src/repair). */
   MERKLE_TREE_REQUEST: 136,
-  /** reserved: stream the rows of a token range (repair, bootstrap, decommission). */
-  STREAM_RANGE: 144,
+  /** ask a node to push its rows of a table's token ranges to a target node (src/streaming). */
+  STREAM_PUSH_REQUEST: 144,
+  /** one page of streamed rows for the receiver to apply (src/streaming). */
+  STREAM_APPLY: 145,
 } as const;
 
 export type VerbName = keyof typeof Verb;

@@ -168,6 +168,8 @@ export async function clusterUp(options: UpOptions): Promise<ClusterFile> {
       seeds,
       data_dir: path.join(nodeDir, 'data'),
       datacenter: p.datacenter,
+      // These nodes form the cluster together: none has a ring to bootstrap into.
+      auto_bootstrap: false,
     };
     const config = path.join(nodeDir, 'node.json');
     fs.writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);

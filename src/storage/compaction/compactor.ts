@@ -7,23 +7,11 @@
  * Invariants: output keys strictly increase; a partition header is written before its rows;
  * the output is complete and fsynced before the caller may publish it; inputs are untouched.
  */
-import { decodeHeader, decodeRow, encodeHeader, encodeRow } from '../data/codec.js';
-import { clusteringOfCk, HEADER_CK, isHeaderCk, rowStorageCk } from '../data/keys.js';
-import { mergeCursor, popSmallest } from '../data/merge-cursors.js';
-import {
-  coveringDeletion,
-  headerTimestamps,
-  mergeHeaders,
-  mergeRows,
-  purgeHeader,
-  purgeRow,
-  removeShadowed,
-  rowTimestamps,
-  type PurgeRule,
-} from '../data/reconcile.js';
-import { EMPTY_HEADER, headerIsEmpty, type PartitionHeader, type Row } from '../data/types.js';
+import { HEADER_CK } from '../data/keys.js';
+import { headerTimestamps, rowTimestamps, type PurgeRule } from '../data/reconcile.js';
 import type { SstableMeta } from '../sstable/format.js';
-import { SstableReader, type RawEntry } from '../sstable/sstable-reader.js';
+import { mergedEntries } from '../sstable/merged-entries.js';
+import { SstableReader } from '../sstable/sstable-reader.js';
 import { SstableWriter } from '../sstable/sstable-writer.js';
 import { Throttle } from './throttle.js';
 
@@ -43,60 +31,27 @@ export interface CompactionResult {
   readonly bytesWritten: number;
 }
 
-function compareEntries(a: RawEntry, b: RawEntry): number {
-  return Buffer.compare(a[0], b[0]) || Buffer.compare(a[1], b[1]);
-}
-
 export function runCompaction(job: CompactionJob): CompactionResult {
   const readers = job.inputs.map((p) => new SstableReader(p));
   const expectedPartitions = readers.reduce((n, r) => n + r.meta.partitions, 0);
   const writer = new SstableWriter({ path: job.output, generation: job.generation, expectedPartitions, createdAtMs: job.createdAtMs });
   const throttle = new Throttle(job.throughputBytesPerS);
-  const iterators = readers.map((r) => r.iterateAll());
   const ts = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
   let bytesRead = 0;
   try {
-    const cursors = iterators.map((it) => mergeCursor(it));
-    let pkey: Buffer | null = null;
-    let header: PartitionHeader = EMPTY_HEADER;
-    let headerWritten = true;
-    const flushHeader = (): void => {
-      if (headerWritten || pkey === null) return;
-      headerWritten = true;
-      const purged = purgeHeader(header, job.purge);
-      if (!headerIsEmpty(purged)) {
-        headerTimestamps(purged, ts);
-        writer.add(pkey, HEADER_CK, encodeHeader(purged));
-      }
-    };
-    for (;;) {
-      const group = popSmallest(cursors, compareEntries);
-      if (group.length === 0) break;
-      const [entryPkey, ck] = group[0]!;
-      for (const e of group) bytesRead += e[0].length + e[1].length + e[2].length;
+    const onRead = (bytes: number): void => {
+      bytesRead += bytes;
       throttle.consume(bytesRead);
-      if (pkey === null || !pkey.equals(entryPkey)) {
-        flushHeader();
-        pkey = Buffer.from(entryPkey);
-        header = EMPTY_HEADER;
-        headerWritten = false;
-      }
-      if (isHeaderCk(ck)) {
-        for (const e of group) header = mergeHeaders(header, decodeHeader(e[2]));
-        continue;
-      }
-      flushHeader();
-      const clustering = Buffer.from(clusteringOfCk(ck));
-      let row: Row = decodeRow(group[0]![2], clustering);
-      for (let i = 1; i < group.length; i++) row = mergeRows(row, decodeRow(group[i]![2], clustering));
-      const visible = removeShadowed(row, coveringDeletion(header, clustering));
-      const kept = visible === null ? null : purgeRow(visible, job.purge);
-      if (kept !== null) {
-        rowTimestamps(kept, ts);
-        writer.add(pkey, rowStorageCk(clustering), encodeRow(kept));
+    };
+    for (const entry of mergedEntries(readers, { purge: job.purge, onRead })) {
+      if (entry.kind === 'header') {
+        headerTimestamps(entry.header, ts);
+        writer.add(entry.pkey, HEADER_CK, entry.bytes);
+      } else {
+        rowTimestamps(entry.row, ts);
+        writer.add(entry.pkey, entry.ck, entry.bytes);
       }
     }
-    flushHeader();
     if (writer.isEmpty) {
       writer.abort();
       return { meta: null, bytesRead, bytesWritten: 0 };
@@ -108,7 +63,6 @@ export function runCompaction(job: CompactionJob): CompactionResult {
     writer.abort();
     throw err;
   } finally {
-    for (const it of iterators) it.return?.();
     for (const r of readers) r.close();
   }
 }

@@ -77,6 +77,10 @@ export class TableStore {
   private readonly sealed: SealedMemtable[] = [];
   private sstables: SstableReader[] = [];
   private readonly compacting = new Set<number>();
+  /** SSTables a streaming or repair worker is reading, with how many readers each: not compacted. */
+  private readonly retained = new Map<number, number>();
+  /** Files of retained SSTables that a compaction (begun before the retain) replaced: removed on release. */
+  private readonly removeOnRelease = new Map<number, string>();
   private flushChain: Promise<void> = Promise.resolve();
   /** Manifest writes, one at a time, in order. */
   private manifestQueue: Promise<unknown> = Promise.resolve();
@@ -280,6 +284,41 @@ export class TableStore {
     return scanRange(this.memtables(), this.sstables, query, this.nowSec());
   }
 
+  /**
+   * Flushes, then hands out the SSTables that now hold everything written before the call, for
+   * a worker thread to read (streaming, Merkle trees). Until `release()` they are kept out of
+   * compaction, so their files stay on disk while the worker opens them. A truncate still drops
+   * them: a worker that then fails to open a file reports the error.
+   */
+  async retainSstables(): Promise<{ readonly paths: readonly string[]; release(): void }> {
+    await this.flush();
+    const held = [...this.sstables];
+    for (const s of held) this.retained.set(s.generation, (this.retained.get(s.generation) ?? 0) + 1);
+    let released = false;
+    return {
+      paths: held.map((s) => s.path),
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const s of held) {
+          const n = (this.retained.get(s.generation) ?? 1) - 1;
+          if (n > 0) {
+            this.retained.set(s.generation, n);
+            continue;
+          }
+          this.retained.delete(s.generation);
+          const obsolete = this.removeOnRelease.get(s.generation);
+          this.removeOnRelease.delete(s.generation);
+          if (obsolete !== undefined) void this.removeFiles([obsolete]);
+        }
+      },
+    };
+  }
+
+  private busy(generation: number): boolean {
+    return this.compacting.has(generation) || this.retained.has(generation);
+  }
+
   // #region flush
   /** Flushes everything written so far into SSTables. */
   flush(): Promise<void> {
@@ -432,7 +471,7 @@ export class TableStore {
   /** SSTables the size-tiered strategy would compact now (none while disabled). */
   compactionCandidates(evenIfDisabled = false): SstableReader[] | null {
     if ((!this.compaction.enabled && !evenIfDisabled) || this.closed) return null;
-    const idle = this.sstables.filter((s) => !this.compacting.has(s.generation));
+    const idle = this.sstables.filter((s) => !this.busy(s.generation));
     const picked = pickSizeTieredCompaction(
       idle.map((s) => ({ generation: s.generation, sizeBytes: s.sizeBytes, reader: s })),
       { ...DEFAULT_SIZE_TIERED, minThreshold: this.compaction.minThreshold, maxThreshold: this.compaction.maxThreshold },
@@ -446,7 +485,7 @@ export class TableStore {
    */
   async compact(options: { major?: boolean } = {}): Promise<void> {
     if (options.major) {
-      await this.compactSstables(this.sstables.filter((s) => !this.compacting.has(s.generation)));
+      await this.compactSstables(this.sstables.filter((s) => !this.busy(s.generation)));
       return;
     }
     for (let inputs = this.compactionCandidates(true); inputs !== null; inputs = this.compactionCandidates(true)) {
@@ -508,7 +547,8 @@ export class TableStore {
         await this.removeFiles(added.map((a) => a.path));
         return;
       }
-      await this.removeFiles(inputs.map((s) => s.path));
+      for (const s of inputs) if (this.retained.has(s.generation)) this.removeOnRelease.set(s.generation, s.path);
+      await this.removeFiles(inputs.filter((s) => !this.retained.has(s.generation)).map((s) => s.path));
       this.counters.compactions++;
       this.ctx.logger.debug({ table: this.options.name, inputs: [...generations], output: result.meta?.generation ?? null, bytesRead: result.bytesRead }, 'compaction done');
     } finally {
