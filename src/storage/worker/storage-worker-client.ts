@@ -3,33 +3,12 @@
  * streams flush chunks with bounded in-flight data, and turns worker failures into rejected
  * promises. A worker that dies is replaced on the next job.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../util/logger.js';
+import { resolveWorkerScript } from '../../util/worker-script.js';
 import type { CompactionJob, CompactionResult } from '../compaction/compactor.js';
 import type { SstableMeta } from '../sstable/format.js';
 import { MAX_CHUNKS_IN_FLIGHT, type FlushBegin, type FromWorker, type ToWorker } from './protocol.js';
-
-/**
- * The compiled worker script. Under the test runner this module is TypeScript in src/, so the
- * worker comes from dist/ (built by `npm run build`, which `npm test` runs first).
- */
-export function resolveWorkerScript(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const sibling = path.join(here, 'storage-worker.js');
-  if (fs.existsSync(sibling)) return sibling;
-  let dir = here;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  const built = path.join(dir, 'dist', 'storage', 'worker', 'storage-worker.js');
-  if (!fs.existsSync(built)) throw new Error(`storage worker not built: ${built} is missing (run npm run build)`);
-  return built;
-}
 
 function toBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -54,7 +33,7 @@ export class StorageWorkerClient {
 
   private ensureWorker(): Worker {
     if (this.worker !== null) return this.worker;
-    const worker = new Worker(resolveWorkerScript(), { name: this.name });
+    const worker = new Worker(resolveWorkerScript(import.meta.url, 'storage/worker/storage-worker.js'), { name: this.name });
     worker.on('message', (m: FromWorker) => this.waiters.shift()?.resolve(m));
     worker.on('error', (err) => this.fail(worker, err));
     worker.on('exit', (code) => this.fail(worker, new Error(`storage worker ${this.name} exited with code ${code}`)));
