@@ -13,7 +13,7 @@
 import { normalizeHost } from '../cql-shell/client.js';
 import { DEFAULT_CLUSTER_DIR, readClusterFile } from '../cluster/cluster-file.js';
 import { isRunning } from '../cluster/cluster-manager.js';
-import { ApiError, getJson } from '../http-client.js';
+import { ApiError, getJson, postJson } from '../http-client.js';
 import { UsageError } from '../usage-error.js';
 
 const ATTEMPT_TIMEOUT_MS = 3000;
@@ -71,6 +71,18 @@ export class InspectTarget {
       }
     }
     throw new Error(`no node of ${this.where} answered:\n  ${failures.join('\n  ')}`);
+  }
+
+  /**
+   * POST `body` to `path` on the chosen node (choosing it as `get` does, with a cheap
+   * `/health` probe, so an admin operation runs exactly once). `timeoutMs` bounds the operation
+   * itself: repairs and decommissions run for as long as they stream.
+   */
+  async post<T>(path: string, body: unknown, timeoutMs: number): Promise<T> {
+    if (this.chosen === null) await this.get<unknown>('/health').catch((err: unknown) => {
+      if (!(err instanceof ApiError)) throw err; // 503 while joining or draining is still an answer
+    });
+    return postJson<T>(`${this.chosen!.url}${path}`, body, { timeoutMs });
   }
 
   private ask<T>(candidate: Candidate, path: string): Promise<T> {
