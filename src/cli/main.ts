@@ -11,6 +11,7 @@ import { registerServerCommand } from './server-command.js';
 import { registerCqlCommand } from './cql-shell/command.js';
 import { registerClusterCommand } from './cluster/cluster-command.js';
 import { registerInspectCommands } from './inspect/command.js';
+import { registerAdminCommands } from './inspect/admin-commands.js';
 import { UsageError } from './usage-error.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -50,6 +51,7 @@ function buildProgram(): Command {
   registerServerCommand(program);
   registerClusterCommand(program);
   registerInspectCommands(program);
+  registerAdminCommands(program);
 
   return program;
 }

@@ -37,6 +37,7 @@ import { errorResponse, notFoundResponse, type ErrorResponse } from './error-res
 import { registerHttpMetrics, statementKind } from './http-metrics.js';
 import {
   ADMIN_BODY_SCHEMA,
+  REMOVENODE_BODY_SCHEMA,
   ADMIN_RESPONSE_SCHEMA,
   CQL_BODY_SCHEMA,
   ENDPOINTS_QUERY_SCHEMA,
@@ -54,6 +55,14 @@ export interface AdminOperations {
   flush(keyspace?: string, table?: string): Promise<void>;
   compact(keyspace?: string, table?: string): Promise<void>;
   drain(): Promise<void>;
+  /** Absent on a node without gossip. */
+  membership?: MembershipOperations;
+}
+
+/** SPEC 2.3 decommission and removenode; each answers with the change's report (snake_case). */
+export interface MembershipOperations {
+  decommission(): Promise<object>;
+  removeNode(hostId: string): Promise<object>;
 }
 
 /** The cluster as this node sees it (SPEC 3.3 `GET /v1/status`, `GET /v1/gossip`). */
@@ -247,13 +256,14 @@ function toCqlRequest(body: CqlBody, consistency: ConsistencyLevel): CqlRequest 
   };
 }
 
-/** SPEC 3.3: flush, compact and drain now; repair and decommission once they are built. */
+/** An empty POST (no body, no Content-Type) means "everything", as `nodetool flush` does. */
+async function emptyBodyIsEmptyObject(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
+}
+
+/** SPEC 3.3 admin operations. */
 function registerAdminRoutes(app: FastifyInstance, admin: AdminOperations): void {
   const schema = { body: ADMIN_BODY_SCHEMA, response: ADMIN_RESPONSE_SCHEMA };
-  // An empty POST (no body, no Content-Type) means "everything", as `nodetool flush` does.
-  const emptyBodyIsEmptyObject = async (request: FastifyRequest): Promise<void> => {
-    if (request.body === undefined || request.body === null) request.body = {};
-  };
   const route = (name: string, run: (body: AdminBody) => Promise<void>): void => {
     app.post<{ Body: AdminBody }>(`/v1/admin/${name}`, { schema, preValidation: emptyBodyIsEmptyObject }, async (request) => {
       await run(request.body);
@@ -275,9 +285,22 @@ function registerAdminRoutes(app: FastifyInstance, admin: AdminOperations): void
   route('repair', async () => {
     throw new InvalidRequest('repair is not supported until Merkle-tree anti-entropy repair is built');
   });
-  route('decommission', async () => {
-    throw new InvalidRequest('decommission is not supported until membership changes (bootstrap, decommission) are built');
-  });
+  registerMembershipRoutes(app, admin.membership);
+}
+
+/**
+ * `POST /v1/admin/decommission` (SPEC 3.3) and `POST /v1/admin/removenode {"host_id"}` (the
+ * route behind `ringtail removenode`): they answer once the ranges are streamed, with the
+ * change's report.
+ */
+function registerMembershipRoutes(app: FastifyInstance, membership: MembershipOperations | undefined): void {
+  const absent = (): never => {
+    throw new InvalidRequest('Membership changes need a node that is part of a cluster');
+  };
+  app.post('/v1/admin/decommission', { schema: { body: ADMIN_BODY_SCHEMA }, preValidation: emptyBodyIsEmptyObject }, async () => (membership ?? absent()).decommission());
+  app.post<{ Body: { host_id: string } }>('/v1/admin/removenode', { schema: { body: REMOVENODE_BODY_SCHEMA } }, async (request) =>
+    (membership ?? absent()).removeNode(request.body.host_id),
+  );
 }
 
 /**

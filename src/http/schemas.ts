@@ -96,6 +96,13 @@ export const ADMIN_BODY_SCHEMA = {
   },
 } as const;
 
+export const REMOVENODE_BODY_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host_id'],
+  properties: { host_id: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' } },
+} as const;
+
 export const ADMIN_RESPONSE_SCHEMA = {
   200: {
     type: 'object',

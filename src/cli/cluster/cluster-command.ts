@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CLUSTER_DIR, findNode, readClusterFile, type ClusterFile } from './cluster-file.js';
 import { UsageError } from '../usage-error.js';
-import { clusterDown, clusterUp, isRunning, parseDatacenters, signalNode, startNodeAgain, stopNode } from './cluster-manager.js';
+import { clusterAdd, clusterDown, clusterUp, isRunning, parseDatacenters, signalNode, startNodeAgain, stopNode } from './cluster-manager.js';
 
 /** How often `cluster run` checks that its nodes are still running. */
 const LIVENESS_CHECK_MS = 1000;
@@ -69,6 +69,17 @@ export function registerClusterCommand(program: Command): void {
     if (flags.json) out(JSON.stringify(c, null, 2));
     else printEndpoints(c);
   });
+
+  cluster
+    .command('add')
+    .description('start one more node that bootstraps into the ring; return once every node sees it UP and NORMAL')
+    .option('--dir <dir>', 'cluster directory', DEFAULT_CLUSTER_DIR)
+    .option('--datacenter <dc>', "the new node's datacenter (default: the first node's)")
+    .option('--rack <rack>', "the new node's rack (default: the first node's)")
+    .action(async (flags: { dir: string; datacenter?: string; rack?: string }) => {
+      const node = await clusterAdd({ dir: flags.dir, datacenter: flags.datacenter, rack: flags.rack, log: out });
+      out(`  ${node.name}  ${node.http}  (internode ${node.internode}, ${node.datacenter}/${node.rack}, host id ${node.host_id})`);
+    });
 
   addUpOptions(cluster.command('run').description('like up, in the foreground: Ctrl-C stops every node')).action(async (flags: UpFlags) => {
     let stopping = false;

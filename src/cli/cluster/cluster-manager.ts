@@ -270,3 +270,89 @@ export async function startNodeAgain(dir: string, name: string, log: (line: stri
   log(`started ${node.name} (pid ${node.pid})`);
   await waitForConvergence(dir, cluster, log);
 }
+
+export interface AddOptions {
+  readonly dir: string;
+  /** Default: the first node's datacenter and rack. */
+  readonly datacenter?: string | undefined;
+  readonly rack?: string | undefined;
+  readonly log: (line: string) => void;
+  /** Bootstrap streams every range the node will own: allow for it. */
+  readonly timeoutMs?: number;
+}
+
+export const ADD_TIMEOUT_MS = 30 * 60_000;
+const ADD_PROGRESS_MS = 10_000;
+
+/**
+ * `cluster add` (SPEC 2.2, 6.8): one more node, configured like the first one (same cluster
+ * name, seeds and overrides) with `auto_bootstrap` on, so it joins the ring by bootstrapping.
+ * Returns once the node serves (NORMAL) and every running node sees it UP and NORMAL.
+ */
+export async function clusterAdd(options: AddOptions): Promise<ClusterNode> {
+  const dir = path.resolve(options.dir);
+  const cluster = readClusterFile(dir);
+  const first = cluster.nodes[0];
+  if (first === undefined) throw new Error(`cluster ${cluster.name} in ${options.dir} has no nodes`);
+  const template = JSON.parse(fs.readFileSync(first.config, 'utf8')) as Record<string, unknown>;
+  const k = Math.max(...cluster.nodes.map((n) => Number(/^node(\d+)$/.exec(n.name)?.[1] ?? 0))) + 1;
+  if (cluster.nodes.length + 1 > MAX_LOCAL_NODES) throw new UsageError(`a local cluster has at most ${MAX_LOCAL_NODES} nodes`);
+  // Nodes started with --ports auto share 127.0.0.1; otherwise node K has 127.0.0.K and the
+  // ports every node has (a one-node cluster can take either form: 127.0.0.K works for both).
+  const autoPorts = new Set(cluster.nodes.map((n) => n.address)).size < cluster.nodes.length;
+  const address = autoPorts ? '127.0.0.1' : `127.0.0.${k}`;
+  const taken = new Set<number>();
+  const httpPort = autoPorts ? await freePort(address, taken) : Number(template.http_port ?? loadConfig().http_port);
+  const internodePort = autoPorts ? await freePort(address, taken) : Number(template.internode_port ?? loadConfig().internode_port);
+  const name = `node${k}`;
+  const nodeDir = path.join(dir, name);
+  fs.mkdirSync(nodeDir, { recursive: true });
+  const datacenter = options.datacenter ?? first.datacenter;
+  const rack = options.rack ?? first.rack;
+  const settings: Record<string, unknown> = {
+    ...template,
+    node_name: name,
+    listen_address: address,
+    internode_port: internodePort,
+    http_address: address,
+    http_port: httpPort,
+    data_dir: path.join(nodeDir, 'data'),
+    datacenter,
+    rack,
+    auto_bootstrap: true,
+  };
+  const config = path.join(nodeDir, 'node.json');
+  fs.writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);
+  loadConfig({ file: config }); // the node would refuse a bad file: refuse it here first
+  const node: ClusterNode = { name, host_id: '', address, http: `http://${address}:${httpPort}`, internode: `${address}:${internodePort}`, pid: 0, data_dir: settings.data_dir as string, config, datacenter, rack };
+  node.pid = spawnNode(node);
+  cluster.nodes.push(node);
+  writeClusterFile(dir, cluster);
+  options.log(`started ${name} (pid ${node.pid}) at ${node.http}, datacenter ${datacenter}, rack ${rack}: bootstrapping`);
+  await waitForJoin(dir, cluster, node, options.log, options.timeoutMs ?? ADD_TIMEOUT_MS);
+  return node;
+}
+
+/** Until `node` is NORMAL and UP in every running node's view (it serves, 200 on /health). */
+async function waitForJoin(dir: string, cluster: ClusterFile, node: ClusterNode, log: (line: string) => void, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let nextProgress = Date.now() + ADD_PROGRESS_MS;
+  for (;;) {
+    if (!isRunning(node.pid)) throw new Error(`${node.name} exited while joining: see ${path.join(path.dirname(node.config), 'node.log')}`);
+    const running = cluster.nodes.filter((n) => isRunning(n.pid));
+    const reports = await Promise.all(running.map((n) => getJson<StatusReport>(`${n.http}/v1/status`, { timeoutMs: 2000 }).catch(() => null)));
+    const views = reports.map((r) => r?.nodes.find((x) => x.internode === node.internode));
+    if (views.every((v) => v !== undefined && v.status === 'UP' && v.state === 'NORMAL')) {
+      node.host_id = views[0]!.host_id;
+      writeClusterFile(dir, cluster);
+      log(`${node.name} joined: every node sees it UP and NORMAL`);
+      return;
+    }
+    if (Date.now() >= deadline) throw new Error(`${node.name} did not join within ${timeoutMs / 1000} s: see ${path.join(path.dirname(node.config), 'node.log')}`);
+    if (Date.now() >= nextProgress) {
+      nextProgress = Date.now() + ADD_PROGRESS_MS;
+      log(`${node.name} is still joining (${views.filter((v) => v?.state === 'NORMAL').length} of ${running.length} nodes see it NORMAL)`);
+    }
+    await delay(POLL_MS * 2);
+  }
+}

@@ -533,7 +533,42 @@ describe('admin routes', () => {
     expect(admin).toEqual([]);
   });
 
-  it.each(['repair', 'decommission'])('answers %s with Invalid: not supported', async (op) => {
+  it('answers decommission and removenode with Invalid on a node without membership', async () => {
+    const { app } = harness();
+    for (const [url, payload] of [['/v1/admin/decommission', {}], ['/v1/admin/removenode', { host_id: '6f1c2a3e-0000-4000-8000-000000000001' }]] as const) {
+      const res = await app.inject({ method: 'POST', url, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toEqual({ code: 'Invalid', message: expect.stringContaining('need a node that is part of a cluster') });
+    }
+  });
+
+  it('runs decommission and removenode and answers with their report; a malformed host id is Invalid', async () => {
+    const calls: string[] = [];
+    const report = (operation: string) => ({ operation, endpoint: '127.0.0.1:7001', transfers: 2, ranges: 5, rows_streamed: 10, bytes_streamed: 100, duration_ms: 7 });
+    const membership = {
+      decommission: async () => {
+        calls.push('decommission');
+        return report('decommission');
+      },
+      removeNode: async (hostId: string) => {
+        calls.push(`removenode ${hostId}`);
+        return report('removenode');
+      },
+    };
+    const { app } = harness({ admin: { flush: async () => {}, compact: async () => {}, drain: async () => {}, membership } });
+    const decommissioned = await app.inject({ method: 'POST', url: '/v1/admin/decommission' });
+    expect(decommissioned.statusCode).toBe(200);
+    expect(decommissioned.json()).toEqual(report('decommission'));
+    const id = '6f1c2a3e-0000-4000-8000-000000000001';
+    const removed = await app.inject({ method: 'POST', url: '/v1/admin/removenode', payload: { host_id: id } });
+    expect(removed.json()).toEqual(report('removenode'));
+    const bad = await app.inject({ method: 'POST', url: '/v1/admin/removenode', payload: { host_id: 'node2' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('Invalid');
+    expect(calls).toEqual(['decommission', `removenode ${id}`]);
+  });
+
+  it.each(['repair'])('answers %s with Invalid: not supported', async (op) => {
     const { app } = harness();
     const res = await app.inject({ method: 'POST', url: `/v1/admin/${op}`, payload: {} });
     expect(res.statusCode).toBe(400);
