@@ -18,6 +18,22 @@
  * and effective ownership is memoised per replication for that ring (at most
  * MAX_MEMOISED_REPLICATIONS of them), so status requests and metric scrapes stay cheap.
  * `ClusterRingView` (ring-view.ts) adds the schema: a keyspace's replication, a table's partition key.
+ *
+ * Node states (#7 §2; Cassandra's `StorageService` BOOT/NORMAL/LEAVING/LEFT and removenode):
+ * this node announces its STATUS (`initialStatus`, then `setStatus`), and the dead nodes it
+ * removes in its REMOVALS state (`markRemoving`/`markRemoved`/`cancelRemoval`). How every node
+ * reads them is membership/membership-view.ts: the ring holds NORMAL, LEAVING and removing
+ * nodes; JOINING ones are listed but only pending; LEFT and removed ones vanish from the views
+ * and are never UP here. `pendingRanges()` is rebuilt, like the ring, only when the view's key
+ * changes. Removed endpoints are evicted from gossip (the gossiper's `removeEndpoint`: out of
+ * the failure detector, quarantined for a minute so peers that still know them do not bring
+ * them back), again whenever gossip brings back a removed incarnation. LEFT endpoints stay in
+ * gossip (a LEFT node restarting gets a new generation and replaces its state cleanly) but
+ * are dropped from the views and the phi metrics.
+ *
+ * A graceful stop announces shutdown (STATUS `shutdown`) except when this node is JOINING or
+ * LEFT: that announcement would overwrite the STATUS peers place the node by, so, like
+ * Cassandra's "silent shutdown states", such a node just stops gossiping and peers convict it.
  */
 import type { Settings } from '../config/settings.js';
 import { Verb } from '../messaging/verbs.js';
@@ -27,14 +43,18 @@ import type { Cancellable, Clock, Scheduler } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import type { Logger } from '../util/logger.js';
 import { encodeGossipMessage, decodeGossipMessage } from './gossip/gossip-codec.js';
-import { ApplicationStateKey, STATUS_SHUTDOWN } from './gossip/endpoint-state.js';
+import { ApplicationStateKey, STATUS_JOINING, STATUS_LEFT, STATUS_NORMAL } from './gossip/endpoint-state.js';
 import { Gossiper, type GossipEvent } from './gossip/gossiper.js';
 import type { GossipMessage } from './gossip/messages.js';
-import { encodeTokens, decodeTokens } from './gossip/tokens.js';
-import type { EndpointReplica, NodeStatus, RingEntry, StatusReport } from './status-report.js';
+import { encodeTokens } from './gossip/tokens.js';
+import { membershipView, type MembershipView, type NodeView } from './membership/membership-view.js';
+import { PendingRanges } from './membership/pending-ranges.js';
+import { encodeRemovals, withRemoval, type RemovalEntry } from './membership/removals.js';
+import type { EndpointReplica, RingEntry, StatusReport } from './status-report.js';
+import { InvalidRequest } from '../errors.js';
 import { RingPlacement } from '../ring/ring-placement.js';
 import { replicasFor } from '../ring/replication-strategy.js';
-import { TokenMetadata } from '../ring/token-metadata.js';
+import type { Endpoint, TokenMetadata } from '../ring/token-metadata.js';
 import type { Replication } from '../schema/schema.js';
 
 const SCHEMA_PULL_TIMEOUT_MS = 5000;
@@ -64,6 +84,18 @@ export interface ClusterServiceOptions {
   readonly scheduler: Scheduler;
   readonly random: Random;
   readonly logger: Logger;
+  /** The STATUS announced at start: JOINING for a node that bootstraps. Default NORMAL. */
+  readonly initialStatus?: 'NORMAL' | 'JOINING';
+}
+
+/** What this node announces as its place in the ring. */
+export type LocalStatus = 'NORMAL' | 'JOINING' | 'LEAVING' | 'LEFT';
+
+/** The membership view and what is memoised on it, rebuilt when the view's key changes. */
+interface RingSnapshot {
+  readonly view: MembershipView;
+  readonly placement: RingPlacement;
+  pending: PendingRanges | null;
 }
 
 const VERB_OF: Record<GossipMessage['kind'], number> = { syn: Verb.GOSSIP_SYN, ack: Verb.GOSSIP_ACK, ack2: Verb.GOSSIP_ACK2, shutdown: Verb.GOSSIP_SHUTDOWN };
@@ -85,9 +117,16 @@ export class ClusterService {
   private stopped = false;
   private readonly pulling = new Set<string>();
   private readonly listeners: ((e: GossipEvent) => void)[] = [];
+  private announcedStatus: LocalStatus;
+  /** The removals this node announces (REMOVALS), oldest first. */
+  private removals: RemovalEntry[] = [];
+  /** Set by every gossip event and local state change: the next query rebuilds the view. */
+  private ringStale = true;
+  private ringCache: RingSnapshot | null = null;
 
   constructor(private readonly o: ClusterServiceOptions) {
     this.self = endpointOf(o.messaging.address);
+    this.announcedStatus = o.initialStatus ?? STATUS_NORMAL;
     const s = o.settings;
     this.gossiper = new Gossiper({
       self: this.self,
@@ -98,7 +137,7 @@ export class ClusterService {
       phiConvictThreshold: s.phi_convict_threshold,
       random: o.random,
       applicationStates: {
-        [ApplicationStateKey.STATUS]: 'NORMAL',
+        [ApplicationStateKey.STATUS]: this.announcedStatus,
         [ApplicationStateKey.HOST_ID]: o.hostId,
         [ApplicationStateKey.DC]: s.datacenter,
         [ApplicationStateKey.RACK]: s.rack,
@@ -134,15 +173,102 @@ export class ClusterService {
     loop();
   }
 
-  /** Announces the shutdown to every live peer, then stops gossiping. */
+  /**
+   * Announces the shutdown to every live peer, then stops gossiping. A JOINING or LEFT node
+   * stops silently (see the header): its STATUS must stay what peers place it by.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.gossiper.shutdown();
-    this.flush();
+    const silent = this.announcedStatus === STATUS_JOINING || this.announcedStatus === STATUS_LEFT;
+    if (!silent) {
+      this.gossiper.shutdown();
+      this.flush();
+    }
     this.stopped = true;
     this.timer?.cancel();
+    if (silent) return;
     // Give the one-way SHUTDOWN frames a moment to reach the sockets before messaging stops.
     await new Promise<void>((resolve) => this.o.scheduler.after(SHUTDOWN_FLUSH_MS, resolve));
+  }
+
+  // ---- this node's place in the ring, and removals ----
+
+  /** What this node announces as its STATUS. */
+  localStatus(): LocalStatus {
+    return this.announcedStatus;
+  }
+
+  /** Announces this node's new STATUS (TOKENS stay announced): JOINING → NORMAL, NORMAL → LEAVING → LEFT. */
+  setStatus(status: LocalStatus): void {
+    if (this.announcedStatus === status) return;
+    this.o.logger.info({ from: this.announcedStatus, to: status }, 'node status changed');
+    this.announcedStatus = status;
+    if (this.stopped) return;
+    this.gossiper.setApplicationState(ApplicationStateKey.STATUS, status);
+    this.ringStale = true;
+  }
+
+  /** Announces that this node removes the DOWN node `endpoint` (its ranges get pending endpoints). */
+  markRemoving(endpoint: Endpoint): void {
+    this.announceRemoval(endpoint, 'removing');
+  }
+
+  /** Announces that `endpoint` is removed: every node drops it from the ring and evicts it from gossip. */
+  markRemoved(endpoint: Endpoint): void {
+    this.announceRemoval(endpoint, 'removed');
+    this.evictRemoved();
+    this.flush();
+  }
+
+  /** Withdraws a removal that failed: the node counts as a plain (DOWN) member again. */
+  cancelRemoval(endpoint: Endpoint): void {
+    const kept = this.removals.filter((e) => e.endpoint !== endpoint);
+    if (kept.length === this.removals.length) return;
+    this.removals = kept;
+    this.publishRemovals();
+  }
+
+  /** The endpoint gossip knows under `hostId` (its latest incarnation), if any. */
+  endpointOf(hostId: string): Endpoint | undefined {
+    let found: { endpoint: Endpoint; generation: number } | undefined;
+    for (const endpoint of this.gossiper.endpoints()) {
+      const state = this.gossiper.endpointState(endpoint);
+      if (state?.applicationStates.get(ApplicationStateKey.HOST_ID)?.value !== hostId) continue;
+      if (found === undefined || state.heartBeat.generation > found.generation) found = { endpoint, generation: state.heartBeat.generation };
+    }
+    return found?.endpoint;
+  }
+
+  private announceRemoval(endpoint: Endpoint, state: RemovalEntry['state']): void {
+    if (endpoint === this.self) throw new InvalidRequest('A node cannot remove itself: use decommission');
+    const known = this.gossiper.endpointState(endpoint);
+    const hostId = known?.applicationStates.get(ApplicationStateKey.HOST_ID)?.value;
+    const previous = this.removals.find((e) => e.endpoint === endpoint);
+    // Once evicted, a removal keeps the incarnation it named.
+    const generation = previous?.generation ?? known?.heartBeat.generation;
+    const id = previous?.hostId ?? hostId;
+    if (generation === undefined || id === undefined || id === '') throw new InvalidRequest(`Unknown endpoint ${endpoint}: gossip has no state for it`);
+    const next = withRemoval(this.removals, { endpoint, hostId: id, generation, state });
+    if (next === null) throw new InvalidRequest('Too many removals in progress on this node: wait for one to finish');
+    this.removals = next;
+    this.publishRemovals();
+  }
+
+  private publishRemovals(): void {
+    if (this.stopped) return;
+    this.gossiper.setApplicationState(ApplicationStateKey.REMOVALS, encodeRemovals(this.removals));
+    this.ringStale = true;
+  }
+
+  /** Forgets every endpoint some node announced as removed (not this node: it is the authority on itself). */
+  private evictRemoved(): void {
+    if (this.stopped) return;
+    for (const endpoint of this.snapshot().view.removed) {
+      if (endpoint === this.self) continue;
+      this.o.logger.info({ peer: endpoint }, 'removed node evicted from gossip');
+      this.gossiper.removeEndpoint(endpoint, this.o.clock.nowMs());
+      this.ringStale = true;
+    }
   }
 
   private onGossip(from: PeerInfo, payload: Uint8Array): void {
@@ -158,15 +284,21 @@ export class ClusterService {
     this.flush();
   }
 
+  /** Sends and reports what the gossiper produced, until it has nothing more (an eviction produces a `removed` event). */
   private flush(): void {
-    for (const effect of this.gossiper.drain()) {
-      if (effect.kind === 'send') {
-        this.o.messaging.sendOneWay(parseEndpoint(effect.to), VERB_OF[effect.message.kind], encodeGossipMessage(effect.message));
-        continue;
+    for (let effects = this.gossiper.drain(); effects.length > 0; effects = this.gossiper.drain()) {
+      let mayRemove = false;
+      for (const effect of effects) {
+        if (effect.kind === 'send') {
+          this.o.messaging.sendOneWay(parseEndpoint(effect.to), VERB_OF[effect.message.kind], encodeGossipMessage(effect.message));
+          continue;
+        }
+        this.ringStale = true;
+        this.onGossipEvent(effect);
+        for (const l of this.listeners) l(effect);
+        mayRemove ||= effect.kind === 'joined' || effect.kind === 'restarted' || (effect.kind === 'changed' && effect.key === ApplicationStateKey.REMOVALS);
       }
-      this.ringStale = true;
-      this.onGossipEvent(effect);
-      for (const l of this.listeners) l(effect);
+      if (mayRemove) this.evictRemoved();
     }
   }
 
@@ -211,8 +343,10 @@ export class ClusterService {
     if (!this.stopped) this.gossiper.setApplicationState(ApplicationStateKey.LOAD, String(this.o.loadBytes()));
   }
 
+  /** The failure detector's verdict; a LEFT or removed endpoint is never UP. */
   isUp(endpoint: string): boolean {
-    return endpoint === this.self || this.gossiper.isUp(endpoint);
+    if (endpoint === this.self) return true;
+    return this.gossiper.isUp(endpoint) && !this.fresh().view.gone.has(endpoint);
   }
 
   gossipInfo() {
@@ -222,35 +356,52 @@ export class ClusterService {
   /**
    * Every known node with its ownership: the share of the ring it holds a replica of under
    * `replication` when given (`Owns (effective)`), else the share it is the primary replica of.
+   * LEFT and removed nodes are not listed; a JOINING one is, owning nothing (null).
    */
   status(replication?: Replication): StatusReport {
-    const { nodes, placement } = this.snapshot();
+    const { view, placement } = this.snapshot();
     const owns = placement.owns(replication);
     return {
       cluster_name: this.o.settings.cluster_name,
       local: this.o.hostId,
-      nodes: nodes.map((n) => ({ ...n, owns: owns.get(n.internode) ?? null })),
+      nodes: view.nodes.map((n) => ({ ...n, owns: owns.get(n.internode) ?? null })),
     };
   }
 
-  /** The ring as gossip describes it now (for placement by other components). */
+  /** The ring as gossip describes it now (for placement by other components): what reads use. */
   ringMetadata(): TokenMetadata {
     // The coordinator asks on every request: rebuild only after gossip reported a change
-    // (an event), not on every call.
-    if (this.ringStale || this.ringCache === null) {
-      this.snapshot();
-      this.ringStale = false;
-    }
-    return this.ringCache!.ring;
+    // (an event) or this node changed its own states, not on every call.
+    return this.fresh().placement.ring;
   }
 
-  private ringStale = true;
+  /** Same as `ringMetadata()`: the ring of NORMAL, LEAVING and removing nodes. */
+  currentRing(): TokenMetadata {
+    return this.ringMetadata();
+  }
+
+  /** The ring once every change under way completes (joining nodes in, leaving and removed ones out). */
+  futureRing(): TokenMetadata {
+    return this.pendingRanges().future;
+  }
+
+  /** The pending ranges of the changes under way; cheap when nothing moves (one check per write). */
+  pendingRanges(): PendingRanges {
+    const snapshot = this.fresh();
+    snapshot.pending ??= PendingRanges.compute({ current: snapshot.placement.ring, joining: snapshot.view.joining, leaving: snapshot.view.leaving });
+    return snapshot.pending;
+  }
+
+  /** The datacenter gossip announces for `endpoint` (joining nodes included). */
+  datacenterOf(endpoint: Endpoint): string | undefined {
+    return this.gossiper.endpointState(endpoint)?.applicationStates.get(ApplicationStateKey.DC)?.value;
+  }
 
   /** One entry per ring token in ring order, with its node's ownership (effective under `replication` when given). */
   ring(replication?: Replication): RingEntry[] {
-    const { nodes, placement } = this.snapshot();
+    const { view, placement } = this.snapshot();
     const owns = placement.owns(replication);
-    const byEndpoint = new Map(nodes.map((n) => [n.internode, n]));
+    const byEndpoint = new Map(view.nodes.map((n) => [n.internode, n]));
     const ring = placement.ring;
     return ring.tokens.map((token, i) => {
       const n = byEndpoint.get(ring.owners[i]!)!;
@@ -271,50 +422,42 @@ export class ClusterService {
 
   /** The replicas of `token` under `replication`, in preference order. */
   replicas(token: bigint, replication: Replication): EndpointReplica[] {
-    const { nodes, placement } = this.snapshot();
-    const byEndpoint = new Map(nodes.map((n) => [n.internode, n]));
+    const { view, placement } = this.snapshot();
+    const byEndpoint = new Map<string, NodeView>(view.nodes.map((n) => [n.internode, n]));
     return replicasFor(token, replication, placement.ring).map((endpoint) => {
       const n = byEndpoint.get(endpoint)!;
       return { host_id: n.host_id, address: n.address, datacenter: n.datacenter, rack: n.rack, up: n.status === 'UP' };
     });
   }
 
-  private ringCache: RingPlacement | null = null;
-
-  /** Every known node as gossip describes it now, and the ring they form. */
-  private snapshot(): { nodes: Omit<NodeStatus, 'owns'>[]; placement: RingPlacement } {
-    const infos = this.gossiper.gossipInfo(this.o.clock.nowMs());
-    const nodes = infos.map((info) => {
-      const app = (key: string): string => info.applicationStates[key]?.value ?? '';
-      const http = app(ApplicationStateKey.HTTP_ADDRESS);
-      const status = app(ApplicationStateKey.STATUS);
-      return {
-        host_id: app(ApplicationStateKey.HOST_ID),
-        name: info.endpoint,
-        internode: info.endpoint,
-        address: parseEndpoint(info.endpoint).host,
-        http,
-        datacenter: app(ApplicationStateKey.DC),
-        rack: app(ApplicationStateKey.RACK),
-        status: info.isSelf || (info.up && status !== STATUS_SHUTDOWN) ? 'UP' : 'DOWN',
-        state: status === 'JOINING' || status === 'LEAVING' || status === 'MOVING' ? status : 'NORMAL',
-        load_bytes: Number(app(ApplicationStateKey.LOAD)) || 0,
-        tokens: app(ApplicationStateKey.TOKENS) === '' ? [] : decodeTokens(app(ApplicationStateKey.TOKENS)).map(String),
-        schema_version: app(ApplicationStateKey.SCHEMA),
-        generation: info.generation,
-        phi: info.phi,
-      } satisfies Omit<NodeStatus, 'owns'>;
-    });
-    // The ring changes only with what places tokens: rebuild it (and forget the memoised
-    // ownership) when an endpoint's generation or one of those states' versions moved.
-    const placingKeys = [ApplicationStateKey.TOKENS, ApplicationStateKey.DC, ApplicationStateKey.RACK, ApplicationStateKey.STATUS];
-    const key = infos.map((info) => [info.endpoint, info.generation, ...placingKeys.map((k) => info.applicationStates[k]?.version ?? -1)].join(':')).join(',');
-    if (this.ringCache?.key !== key) this.ringCache = new RingPlacement(key, TokenMetadata.fromStatus(nodes));
-    return { nodes, placement: this.ringCache };
+  /** The snapshot as of the last gossip change: rebuilt only when something changed since. */
+  private fresh(): RingSnapshot {
+    if (this.ringStale || this.ringCache === null) this.snapshot();
+    return this.ringCache!;
   }
 
-  /** phi per peer, for metrics. */
+  /**
+   * Every known node as gossip describes it now, and the ring they form. The ring (and what is
+   * memoised on it: ownership, pending ranges) is rebuilt only when the view's key moved.
+   */
+  private snapshot(): RingSnapshot {
+    const view = membershipView(this.gossiper.gossipInfo(this.o.clock.nowMs()));
+    this.ringStale = false;
+    if (view.undecodableRemovals.length > 0) this.o.logger.debug({ peers: view.undecodableRemovals }, 'undecodable REMOVALS ignored');
+    if (this.ringCache?.placement.key !== view.key) {
+      this.ringCache = { view, placement: new RingPlacement(view.key, view.ring), pending: null };
+      return this.ringCache;
+    }
+    // Same ring: keep the memoised placement and pending ranges, take the new liveness and loads.
+    this.ringCache = { view, placement: this.ringCache.placement, pending: this.ringCache.pending };
+    return this.ringCache;
+  }
+
+  /** phi per peer, for metrics (LEFT and removed endpoints left out). */
   phis(): Map<string, number> {
-    return this.gossiper.phis(this.o.clock.nowMs());
+    const gone = this.fresh().view.gone;
+    const phis = this.gossiper.phis(this.o.clock.nowMs());
+    for (const endpoint of gone) phis.delete(endpoint);
+    return phis;
   }
 }

@@ -7,6 +7,10 @@
  * primary replica of (the plain ring share), or, for a keyspace, the share it holds a replica
  * of (`Owns (effective)`, summing to the replication factor over a datacenter's nodes). It is
  * null for a node that is not on the ring (no tokens yet, or JOINING).
+ *
+ * States (#7; how gossip's STATUS and REMOVALS become them: cluster/membership/membership-view.ts):
+ * a JOINING node is listed with the tokens it will own; a LEAVING one (decommissioning, or a
+ * dead node some node is removing) is still on the ring; LEFT and removed nodes are not listed.
  */
 
 export type NodeLiveness = 'UP' | 'DOWN';

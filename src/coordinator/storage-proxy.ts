@@ -52,7 +52,17 @@
  *   rows that a shadowed row of another replica made room for; the merge may then return fewer
  *   rows than the limit. The repair writes the whole merged partition rather than a per-replica
  *   difference (idempotent, larger).
- * - Pending replicas (bootstrap) are not known to the ring yet, so writes do not wait for them.
+ *
+ * Pending replicas (#7 §2, Cassandra's pending ranges): while nodes join, leave or are removed,
+ * `pendingEndpoints` names the endpoints that will replicate a token once the change completes
+ * (src/cluster/membership/pending-ranges.ts). A write goes to the natural replicas *and* those
+ * (the live ones; down ones get hints like natural ones), and its `blockFor` grows by the
+ * pending count (in the level's datacenter for LOCAL_* and EACH_QUORUM, consistency.ts), so a
+ * write acknowledged at QUORUM is on a quorum of the old replica set and of the new one; too few
+ * live natural + pending replicas is `Unavailable`. The versioning replica is still a natural
+ * one (a pending replica may not hold the row's history yet); pending replicas receive the same
+ * versioned update as the others. Logged batches, their replay and hints go through the same
+ * target set (`prepareWrite`). Reads only ever use the natural replicas.
  *
  * Costs (issue #5 §5): a write's update is encoded once, for every peer and, as the tail of the
  * same bytes, for this replica's commit log; a read's command is encoded once for every replica
@@ -115,6 +125,16 @@ export interface StorageProxyOptions {
   readonly engine: StorageEngine;
   /** The ring now (from gossip: `ClusterService.ringMetadata`). */
   readonly ring: () => TokenMetadata;
+  /**
+   * The pending endpoints of a token while the ring changes (`ClusterService.pendingRanges()`):
+   * written to and waited for, never read from. Default: none.
+   */
+  readonly pendingEndpoints?: (token: bigint, replication: Replication) => readonly Endpoint[];
+  /**
+   * The datacenter of an endpoint that is not on the ring yet (a joining node, from gossip),
+   * for the per-datacenter levels; default: the ring's, else unknown ('').
+   */
+  readonly datacenterOf?: (endpoint: Endpoint) => string | undefined;
   /** A keyspace's replication from the current schema; undefined once it is dropped. */
   readonly replicationOf: (keyspace: string) => Replication | undefined;
   /** The failure detector's verdict (`ClusterService.isUp`); this node is always alive to itself. */
@@ -314,22 +334,25 @@ export class StorageProxy implements DataPath {
     return this.batchCounters;
   }
 
+  /** A write's targets (natural and pending replicas), its level's requirement, and `Unavailable` if too few are alive. */
   private prepareWrite(mutation: Mutation, consistency: ConsistencyLevel): PreparedWrite {
-    const replicas = this.replicasOf(mutation.table, mutation.update.token);
-    const requirement = requirementFor(consistency, this.replicationOf(mutation.table), replicas, this.o.datacenter, 'write');
+    const replication = this.replicationOf(mutation.table);
+    const replicas = this.writeReplicasOf(replication, mutation.update.token);
+    const requirement = requirementFor(consistency, replication, replicas, this.o.datacenter, 'write');
     checkAvailable(requirement, replicas, this.alive);
     return { mutation, replicas, requirement };
   }
 
   /**
-   * Where a write's rows get their versions: here when this node is a replica, else on the
-   * closest live replica, which replicates and answers (VERSIONED_WRITE). Without any live
-   * replica (ANY), the write goes out unversioned and times out (no hints yet).
+   * Where a write's rows get their versions: here when this node is a natural replica, else on
+   * the closest live natural replica, which replicates and answers (VERSIONED_WRITE). A pending
+   * replica never versions: it may not hold the row's history yet. Without any live natural
+   * replica (ANY), the write goes out unversioned (and is hinted).
    */
   private routeWrite(prepared: PreparedWrite, writeType: WriteType, context: CausalContext | null, contextToken: string | null): Promise<WriteResult> {
-    const { live } = writeTargets(prepared.replicas, this.alive);
-    if (live.some((r) => r.endpoint === this.o.self)) return this.writeAsVersioningReplica(prepared, writeType, context);
-    const versioner = [...live].sort((a, b) => this.proximity(a.endpoint) - this.proximity(b.endpoint))[0];
+    const natural = writeTargets(prepared.replicas, this.alive).live.filter((r) => r.pending !== true);
+    if (natural.some((r) => r.endpoint === this.o.self)) return this.writeAsVersioningReplica(prepared, writeType, context);
+    const versioner = [...natural].sort((a, b) => this.proximity(a.endpoint) - this.proximity(b.endpoint))[0];
     if (versioner === undefined) return this.performWrite(prepared, writeType, null).then(() => NO_WARNINGS);
     return this.forwardWrite(prepared, writeType, versioner.endpoint, contextToken);
   }
@@ -785,9 +808,25 @@ export class StorageProxy implements DataPath {
     return replication;
   }
 
+  /** A token's natural replicas: what reads use. */
   private replicasOf(table: TableMetadata, token: bigint): ReplicaInfo[] {
     const ring = this.o.ring();
     return replicasFor(token, this.replicationOf(table), ring).map((endpoint) => ({ endpoint, datacenter: ring.location(endpoint)?.datacenter ?? '' }));
+  }
+
+  /** A token's natural replicas, then its pending ones (marked `pending`): what writes use. */
+  private writeReplicasOf(replication: Replication, token: bigint): ReplicaInfo[] {
+    const ring = this.o.ring();
+    const replicas: ReplicaInfo[] = replicasFor(token, replication, ring).map((endpoint) => ({ endpoint, datacenter: ring.location(endpoint)?.datacenter ?? '' }));
+    const pending = this.o.pendingEndpoints?.(token, replication);
+    if (pending === undefined || pending.length === 0) return replicas;
+    for (const endpoint of pending) {
+      // A natural replica is never also pending (pending-ranges.ts); listing it twice would count its ack twice.
+      if (replicas.some((r) => r.endpoint === endpoint)) continue;
+      const datacenter = ring.location(endpoint)?.datacenter ?? this.o.datacenterOf?.(endpoint) ?? '';
+      replicas.push({ endpoint, datacenter, pending: true });
+    }
+    return replicas;
   }
 
   private encodedCommandOf(read: PointRead): Buffer {

@@ -394,7 +394,7 @@ describe(`a local cluster of ${NODES} processes`, () => {
     const logMarkMs = Date.now();
     intruder = await startNode({
       dir: path.join(dir, 'intruder'),
-      settings: { cluster_name: 'intruder', seeds: [node1.internode] },
+      settings: { cluster_name: 'intruder', seeds: [node1.internode], auto_bootstrap: false },
     });
     const own = ((await httpJson<StatusReport>('GET', `${intruder.url}/v1/status`)).body as StatusReport).nodes;
     expect(own).toHaveLength(1);

@@ -40,10 +40,23 @@ export const ApplicationStateKey = {
   HTTP_ADDRESS: 'HTTP_ADDRESS',
   INTERNODE_ADDRESS: 'INTERNODE_ADDRESS',
   RELEASE_VERSION: 'RELEASE_VERSION',
+  /** Dead nodes this node is removing or has removed (removenode): src/cluster/membership/removals.ts. */
+  REMOVALS: 'REMOVALS',
 } as const;
 
 /** STATUS of a node that announced a graceful shutdown: never marked UP again in this generation. */
 export const STATUS_SHUTDOWN = 'shutdown';
+/**
+ * STATUS values of a node's place in the ring (Cassandra's BOOT/NORMAL/LEAVING/LEFT/MOVING;
+ * how each is read: src/cluster/membership/membership-view.ts). A JOINING node's tokens are
+ * pending; a LEAVING node still replicates while its ranges get pending endpoints; a LEFT node
+ * is out of the ring for the rest of its generation.
+ */
+export const STATUS_NORMAL = 'NORMAL';
+export const STATUS_JOINING = 'JOINING';
+export const STATUS_LEAVING = 'LEAVING';
+export const STATUS_LEFT = 'LEFT';
+export const STATUS_MOVING = 'MOVING';
 
 /** Keys are upper-case identifiers, so a hostile peer cannot smuggle odd strings into logs or JSON keys. */
 export const APPLICATION_STATE_KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,31}$/;
