@@ -12,6 +12,8 @@
  *   `STOP_TIMEOUT_MS` the process exits 1 anyway. Further signals while stopping are logged
  *   and ignored (`cluster run` and a terminal's Ctrl-C may both signal the same node), so a
  *   node is never cut off mid-flush by a duplicate signal;
+ * - the node itself may ask to end the same way: after a decommission (exit 0) or when its
+ *   bootstrap failed (exit 1, the cause logged);
  * - a failure to start, or an exception nothing caught, is logged at fatal level and exits 1.
  */
 import type { Command } from 'commander';
@@ -53,35 +55,38 @@ async function runServer(opts: ServerOptions): Promise<void> {
   process.on('uncaughtException', (error) => die(logger, error, 'uncaught exception'));
   process.on('unhandledRejection', (reason) => die(logger, reason, 'unhandled promise rejection'));
 
-  let node: Awaited<ReturnType<typeof startNode>>;
+  let node: Awaited<ReturnType<typeof startNode>> | null = null;
+  let stopping = false;
+  /** Stops the node (drain, flush, announce) and exits with `exitCode`; once. */
+  const stopAndExit = (reason: Record<string, unknown>, exitCode: number): void => {
+    if (stopping) {
+      logger.warn(reason, 'signal' in reason ? 'already stopping; signal ignored' : 'already stopping; ignored');
+      return;
+    }
+    stopping = true;
+    logger.info(reason, 'stopping');
+    const deadline = setTimeout(() => {
+      logger.fatal({ timeoutMs: STOP_TIMEOUT_MS }, 'node did not stop in time; exiting');
+      process.exit(1);
+    }, STOP_TIMEOUT_MS);
+    (node?.stop() ?? Promise.resolve()).then(
+      () => {
+        clearTimeout(deadline);
+        logger.info({ exitCode }, 'exiting');
+        process.exit(exitCode);
+      },
+      (error: unknown) => die(logger, error, 'node failed to stop cleanly'),
+    );
+  };
   try {
-    node = await startNode(settings, logger);
+    // The node asks to end itself after a decommission (0) or a failed bootstrap (1).
+    node = await startNode(settings, logger, { exit: (exitCode, why) => stopAndExit({ why }, exitCode) });
   } catch (error) {
     die(logger, error, 'node failed to start');
   }
   logger.info({ http: node.httpUrl }, 'node ready');
 
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'already stopping; signal ignored');
-      return;
-    }
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    const deadline = setTimeout(() => {
-      logger.fatal({ timeoutMs: STOP_TIMEOUT_MS }, 'node did not stop in time; exiting');
-      process.exit(1);
-    }, STOP_TIMEOUT_MS);
-    node.stop().then(
-      () => {
-        clearTimeout(deadline);
-        logger.info({ exitCode: 0 }, 'exiting');
-        process.exit(0);
-      },
-      (error: unknown) => die(logger, error, 'node failed to stop cleanly'),
-    );
-  };
+  const onSignal = (signal: NodeJS.Signals): void => stopAndExit({ signal }, 0);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }

@@ -22,11 +22,11 @@
 import { InvalidRequest } from '../../errors.js';
 import type { Clock, Scheduler } from '../../runtime/clock.js';
 import type { Endpoint, Location, TokenMetadata } from '../../ring/token-metadata.js';
-import type { Replication } from '../../schema/schema.js';
+import { SYSTEM_KEYSPACES, type Replication, type Schema } from '../../schema/schema.js';
 import type { Logger } from '../../util/logger.js';
+import type { LocalStatus } from '../cluster-service.js';
 import { planTransfers, ringWith, ringWithout, runTransfers, sleep, sourcePolicies, type ReplicatedTable, type RequestPush, type SourcePolicy, type TransferTotals } from './transfers.js';
 
-export type LocalStatus = 'NORMAL' | 'JOINING' | 'LEAVING' | 'LEFT';
 
 /** What membership needs from gossip (ClusterService). */
 export interface MembershipCluster {
@@ -203,4 +203,12 @@ function shortfall(replication: Replication, ring: TokenMetadata): string | null
     if (rf > 0 && nodes < rf) return `replication factor ${rf} in ${dc} needs ${rf} nodes there, ${nodes} would remain`;
   }
   return null;
+}
+
+/** Every table of a non-system keyspace with its keyspace's replication: what membership changes move. */
+export function replicatedTables(schema: Schema): ReplicatedTable[] {
+  return [...schema.tables()].flatMap((t) => {
+    const keyspace = SYSTEM_KEYSPACES.has(t.keyspace) ? undefined : schema.keyspace(t.keyspace);
+    return keyspace === undefined ? [] : [{ id: t.id, name: `${t.keyspace}.${t.name}`, replication: keyspace.replication }];
+  });
 }

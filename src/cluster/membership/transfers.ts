@@ -28,6 +28,7 @@ import type { Endpoint, RingNode, TokenMetadata, TokenRange } from '../../ring/t
 import { TokenMetadata as Ring } from '../../ring/token-metadata.js';
 import type { Replication } from '../../schema/schema.js';
 import type { Logger } from '../../util/logger.js';
+import { ringNodesOf } from './pending-ranges.js';
 import { planRangeMovements, type RangeMovement } from './range-movement.js';
 
 export const MAX_PARALLEL_TRANSFERS = 2;
@@ -72,22 +73,12 @@ export type SourcePolicy = (movement: RangeMovement) => ReadonlyArray<{ readonly
 
 /** The ring with `node` added (a joining node's view of the ring it will be part of). */
 export function ringWith(ring: TokenMetadata, node: RingNode): TokenMetadata {
-  return Ring.build([...nodesOf(ring).filter((n) => n.endpoint !== node.endpoint), node]);
+  return Ring.build([...ringNodesOf(ring).filter((n) => n.endpoint !== node.endpoint), node]);
 }
 
 /** The ring without `endpoint` (after it leaves or is removed). */
 export function ringWithout(ring: TokenMetadata, endpoint: Endpoint): TokenMetadata {
-  return Ring.build(nodesOf(ring).filter((n) => n.endpoint !== endpoint));
-}
-
-function nodesOf(ring: TokenMetadata): RingNode[] {
-  const tokens = new Map<Endpoint, bigint[]>();
-  ring.tokens.forEach((t, i) => {
-    const owner = ring.owners[i]!;
-    if (!tokens.has(owner)) tokens.set(owner, []);
-    tokens.get(owner)!.push(t);
-  });
-  return [...tokens].map(([endpoint, ts]) => ({ endpoint, tokens: ts, ...ring.location(endpoint)! }));
+  return Ring.build(ringNodesOf(ring).filter((n) => n.endpoint !== endpoint));
 }
 
 export const sourcePolicies = {

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { MembershipService, type LocalStatus, type MembershipCluster } from '../../../src/cluster/membership/membership-service.js';
+import type { LocalStatus } from '../../../src/cluster/cluster-service.js';
+import { MembershipService, type MembershipCluster } from '../../../src/cluster/membership/membership-service.js';
 import { planTransfers, ringWith, ringWithout, runTransfers, sourcePolicies, TRANSFER_ATTEMPTS, type RequestPush, type Transfer } from '../../../src/cluster/membership/transfers.js';
 import { replicasFor } from '../../../src/ring/replication-strategy.js';
 import { TokenMetadata, type Endpoint, type TokenRange } from '../../../src/ring/token-metadata.js';
