@@ -21,6 +21,14 @@ const BENCHMARKS = {
     module: './cluster.mjs',
     summary: 'a local cluster: QUORUM INSERT/SELECT throughput with RF 3, then false DOWNs and max phi under load and SIGKILL/SIGSTOP → DOWN detection times',
   },
+  healing: {
+    module: './healing.mjs',
+    summary: 'a local 3-node cluster: hint replay rows/s to a restarted replica, and streaming MiB/s while a fourth node bootstraps',
+  },
+  repair: {
+    module: './repair.mjs',
+    summary: 'a local 3-node cluster with ~1% of rows diverged: anti-entropy repair time, ranges compared/mismatched, rows and MiB streamed, foreground SELECT p99 idle vs during repair',
+  },
 };
 
 function listing() {

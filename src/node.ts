@@ -23,6 +23,10 @@ import { registerBatchlogVerbs } from './batchlog/batchlog-verbs.js';
 import { PeerDirectory } from './cluster/peer-directory.js';
 import { HintsService } from './hints/hints-service.js';
 import { registerHintVerbs } from './hints/hint-verbs.js';
+import { StreamService } from './streaming/stream-service.js';
+import { RepairService } from './repair/repair-service.js';
+import { streamPageBytesFor } from './streaming/limits.js';
+import { registerStreamMetrics } from './metrics/stream-metrics.js';
 import { StorageProxy } from './coordinator/storage-proxy.js';
 import { peerKey } from './messaging/peer.js';
 import { TokenMetadata } from './ring/token-metadata.js';
@@ -41,7 +45,9 @@ import { ClusterRingView } from './cluster/ring-view.js';
 import { registerClusterMetrics } from './metrics/cluster-metrics.js';
 import { registerBatchlogMetrics, registerCoordinatorMetrics, registerHintMetrics } from './metrics/coordinator-metrics.js';
 import { GenerationStore } from './cluster/gossip/generation-store.js';
-import { loadOrCreateLocalState } from './cluster/local-state.js';
+import { loadOrCreateLocalState, writeLocalState } from './cluster/local-state.js';
+import { MembershipService, replicatedTables } from './cluster/membership/membership-service.js';
+import { fetchSchemaFromSeeds } from './cluster/membership/seed-schema.js';
 import { MessagingService, messagingOptionsFromSettings } from './messaging/messaging-service.js';
 import { decodeSchema, encodeSchema, exportSchema, importSchema } from './schema/schema-sync.js';
 import { keyspaceCql, replicationMap, tableCql } from './schema/describe.js';
@@ -61,9 +67,19 @@ export interface NodeHandle {
 export interface NodeDependencies {
   readonly clock?: Clock;
   readonly random?: Random;
+  /**
+   * Ends the node's process (the server command stops the node, then exits with `exitCode`);
+   * called after a decommission (0) and when a bootstrap fails (1). Default: stop the node.
+   */
+  readonly exit?: (exitCode: number, why: string) => void;
 }
 
 type Health = 'starting' | 'serving' | 'joining' | 'draining';
+
+/** How long a bootstrapping node keeps asking its seeds for the schema before it gives up. */
+const SEED_SCHEMA_TIMEOUT_MS = 60_000;
+/** A decommissioned node answers the request, then stops this long after. */
+const EXIT_AFTER_LEAVING_MS = 200;
 
 /** The cluster views exist once gossip starts, a moment after HTTP listens. */
 function started<T>(view: T | null): T {
@@ -142,7 +158,18 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
   let health: Health = 'starting';
   const dataDir = path.resolve(settings.data_dir);
   const { engine, schema, batchlog } = await openStorage(settings, logger, { clock, random });
-  const local = loadOrCreateLocalState(dataDir, settings.num_tokens, random);
+  // Cassandra's rule: a new node that is not one of its own seeds bootstraps into the ring
+  // its seeds know; a seed (or a node told auto_bootstrap=false) starts NORMAL at once.
+  const isSeed = settings.seeds.includes(`${settings.listen_address}:${settings.internode_port}`);
+  const local = loadOrCreateLocalState(dataDir, settings.num_tokens, random, { willBootstrap: settings.auto_bootstrap && !isSeed && settings.seeds.length > 0 });
+  if (local.decommissioned) {
+    await engine.close({ flush: false });
+    throw new Error(`this node was decommissioned and will not rejoin the ring: start it with a new data_dir (${dataDir} holds its old data)`);
+  }
+  const bootstrapping = !local.bootstrapped;
+  let membership: MembershipService | null = null;
+  let handle: NodeHandle | null = null;
+  const exit = deps.exit ?? ((): void => void handle?.stop());
   const generation = new GenerationStore(path.join(dataDir, 'system', 'generation')).nextAndPersist(nowSeconds(clock));
   const messaging = new MessagingService(messagingOptionsFromSettings(settings, { hostId: local.hostId, scheduler: systemScheduler, logger, random }));
   let cluster: ClusterService | null = null;
@@ -160,6 +187,33 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     });
     registerBatchlogVerbs(messaging, batchlog, logger);
     registerHintVerbs(messaging, engine, logger, (micros) => writeClock.observe(micros));
+    // streams: used by membership and repair
+    const streams = new StreamService({
+      engine,
+      messaging,
+      self: () => peerKey(messaging.address),
+      logger,
+      throughputBytesPerS: settings.stream_throughput_mb_per_s * 1024 * 1024,
+      scheduler: systemScheduler,
+      clock,
+      pageBytes: streamPageBytesFor({ maxMessageBytes: settings.internode_max_message_bytes, commitlogSegmentBytes: settings.commitlog_segment_size_mb * 1024 * 1024 }),
+      observeTimestamp: (micros) => writeClock.observe(micros),
+    });
+    // Anti-entropy repair: MERKLE_TREE_REQUEST as a replica, `repair` as a coordinator (src/repair).
+    const repair = new RepairService({
+      messaging,
+      storage: engine,
+      streams,
+      schema: () => schema.current,
+      ring: () => cluster?.ringMetadata() ?? TokenMetadata.EMPTY,
+      isAlive: (endpoint) => cluster?.isUp(endpoint) ?? false,
+      self: () => peerKey(messaging.address),
+      validationThroughputMbPerS: settings.compaction_throughput_mb_per_s,
+      maxMessageBytes: settings.internode_max_message_bytes,
+      clock,
+      scheduler: systemScheduler,
+      logger,
+    });
     hints = await HintsService.open({
       dataDir,
       settings,
@@ -181,6 +235,8 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
       messaging,
       engine,
       ring: () => cluster?.ringMetadata() ?? TokenMetadata.build([{ endpoint: self, datacenter: settings.datacenter, rack: settings.rack, tokens: local.tokens }]),
+      pendingEndpoints: (token, replication) => cluster?.pendingRanges().pendingEndpoints(token, replication) ?? [],
+      datacenterOf: (endpoint) => cluster?.datacenterOf(endpoint),
       replicationOf: (keyspace) => schema.current.keyspace(keyspace)?.replication,
       isAlive: (endpoint) => cluster?.isUp(endpoint) ?? endpoint === self,
       self,
@@ -212,6 +268,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     registerCoordinatorMetrics(registry, dataPath);
     registerBatchlogMetrics(registry, { store: batchlog, replayer: () => batchlogReplayer, proxy: dataPath });
     registerHintMetrics(registry, hintsService);
+    registerStreamMetrics(registry, streams);
     const tablesIn = (keyspace?: string, table?: string) => [...schema.current.tables()].filter((t) => (keyspace === undefined || t.keyspace === keyspace) && (table === undefined || t.name === table));
     const app = buildHttpApp(
       {
@@ -230,6 +287,17 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
           },
           drain: async () => {
             for (const t of tablesIn()) await engine.table(t.id)?.flush();
+          },
+          repair: (keyspace, table) => repair.repair({ keyspace, table }),
+          membership: {
+            decommission: async () => {
+              const report = await started(membership).decommission();
+              writeLocalState(dataDir, { ...local, bootstrapped: true, decommissioned: true });
+              // Answer first, then leave: the process ends once this response is sent.
+              systemScheduler.after(EXIT_AFTER_LEAVING_MS, () => exit(0, 'decommissioned'));
+              return report;
+            },
+            removeNode: (hostId) => started(membership).removeNode(hostId),
           },
         },
         cluster: {
@@ -258,7 +326,12 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
         return schema.current.version;
       },
     };
+    if (bootstrapping) {
+      health = 'joining';
+      await fetchSchemaFromSeeds({ messaging, seeds: settings.seeds, schema: schemaExchange, clock, scheduler: systemScheduler, logger, timeoutMs: SEED_SCHEMA_TIMEOUT_MS });
+    }
     const service = new ClusterService({
+      initialStatus: bootstrapping ? 'JOINING' : 'NORMAL',
       settings,
       hostId: local.hostId,
       tokens: local.tokens,
@@ -277,13 +350,41 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
     schema.onChange((s) => service.schemaChanged(s.version));
     service.onEvent((e) => peers.onGossipEvent(e));
     registerClusterMetrics(registry, service, messaging);
+    membership = new MembershipService({
+      self: service.self,
+      location: { datacenter: settings.datacenter, rack: settings.rack },
+      tokens: local.tokens,
+      cluster: service,
+      requestPush: (source, tableId, ranges, target) => streams.requestPush(source, tableId, ranges, target),
+      tables: () => replicatedTables(schema.current),
+      ringDelayMs: settings.ring_delay_ms,
+      clock,
+      scheduler: systemScheduler,
+      logger,
+    });
     service.start();
     batchlogReplayer?.start();
     hintsService.start();
-    health = 'serving';
+    if (bootstrapping) {
+      // Serves as a coordinator meanwhile; /health says 'joining' until the node is NORMAL.
+      membership.bootstrap().then(
+        (report) => {
+          writeLocalState(dataDir, { ...local, bootstrapped: true });
+          service.setStatus('NORMAL');
+          health = 'serving';
+          logger.info(report, 'bootstrap complete: NORMAL');
+        },
+        (err: unknown) => {
+          logger.fatal({ err }, 'bootstrap failed: this node stays out of the ring (restarted, it bootstraps again)');
+          exit(1, 'bootstrap failed');
+        },
+      );
+    } else {
+      health = 'serving';
+    }
     logger.info({ http: httpUrl, internode: service.self, hostId: local.hostId, generation, dataDir, schemaVersion: schema.current.version }, 'node serving');
     let stopping: Promise<void> | null = null;
-    return {
+    return (handle = {
       httpUrl,
       processor,
       stop: () => {
@@ -291,6 +392,8 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
           health = 'draining';
           await batchlogReplayer?.stop();
           await hintsService.stop();
+          streams.stop();
+          await repair.close();
           await service.stop();
           await app.close();
           await messaging.stop();
@@ -299,7 +402,7 @@ export async function startNode(settings: Settings, logger: Logger, deps: NodeDe
         })();
         return stopping;
       },
-    };
+    });
   } catch (err) {
     await batchlogReplayer?.stop();
     await hints?.stop();

@@ -12,6 +12,7 @@ import { registerCqlCommand } from './cql-shell/command.js';
 import { registerClusterCommand } from './cluster/cluster-command.js';
 import { registerInspectCommands } from './inspect/command.js';
 import { registerAdminCommands } from './inspect/admin-commands.js';
+import { registerRepairCommand } from './inspect/repair-command.js';
 import { UsageError } from './usage-error.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -52,6 +53,7 @@ function buildProgram(): Command {
   registerClusterCommand(program);
   registerInspectCommands(program);
   registerAdminCommands(program);
+  registerRepairCommand(program);
 
   return program;
 }

@@ -38,6 +38,7 @@ import { registerHttpMetrics, statementKind } from './http-metrics.js';
 import {
   ADMIN_BODY_SCHEMA,
   REMOVENODE_BODY_SCHEMA,
+  REPAIR_RESPONSE_SCHEMA,
   ADMIN_RESPONSE_SCHEMA,
   CQL_BODY_SCHEMA,
   ENDPOINTS_QUERY_SCHEMA,
@@ -57,6 +58,8 @@ export interface AdminOperations {
   drain(): Promise<void>;
   /** Absent on a node without gossip. */
   membership?: MembershipOperations;
+  /** Anti-entropy repair (src/repair) answering with its report; absent on a node without gossip. */
+  repair?(keyspace?: string, table?: string): Promise<object>;
 }
 
 /** SPEC 2.3 decommission and removenode; each answers with the change's report (snake_case). */
@@ -282,9 +285,16 @@ function registerAdminRoutes(app: FastifyInstance, admin: AdminOperations): void
     await admin.compact(body.keyspace, body.table);
   });
   route('drain', () => admin.drain());
-  route('repair', async () => {
-    throw new InvalidRequest('repair is not supported until Merkle-tree anti-entropy repair is built');
-  });
+  // Repair answers with its report (src/repair), once every range is compared and synced.
+  app.post<{ Body: AdminBody }>(
+    '/v1/admin/repair',
+    { schema: { body: ADMIN_BODY_SCHEMA, response: REPAIR_RESPONSE_SCHEMA }, preValidation: emptyBodyIsEmptyObject },
+    async (request) => {
+      tableNeedsKeyspace(request.body);
+      if (admin.repair === undefined) throw new InvalidRequest('repair is not supported until this node is part of a cluster');
+      return admin.repair(request.body.keyspace, request.body.table);
+    },
+  );
   registerMembershipRoutes(app, admin.membership);
 }
 

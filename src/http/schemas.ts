@@ -111,6 +111,38 @@ export const ADMIN_RESPONSE_SCHEMA = {
   },
 } as const;
 
+const repairCounts = {
+  ranges_compared: { type: 'integer' },
+  ranges_mismatched: { type: 'integer' },
+  ranges_skipped: { type: 'integer' },
+  rows_streamed: { type: 'integer' },
+  partitions_streamed: { type: 'integer' },
+  bytes_streamed: { type: 'integer' },
+  transfers: { type: 'integer' },
+  duration_ms: { type: 'integer' },
+} as const;
+
+const repairTableTimes = { validation_ms: { type: 'integer' }, streaming_ms: { type: 'integer' } } as const;
+
+/** `POST /v1/admin/repair`: mirrors `RepairReport` in src/repair/repair-service.ts. */
+export const REPAIR_RESPONSE_SCHEMA = {
+  200: {
+    type: 'object',
+    properties: {
+      keyspaces: { type: 'array', items: { type: 'string' } },
+      keyspaces_skipped: { type: 'array', items: { type: 'string' } },
+      tables: { type: 'integer' },
+      ...repairCounts,
+      replicas_down: { type: 'array', items: { type: 'string' } },
+      failures: { type: 'array', items: { type: 'string' } },
+      tables_detail: {
+        type: 'array',
+        items: { type: 'object', properties: { keyspace: { type: 'string' }, table: { type: 'string' }, ...repairCounts, ...repairTableTimes } },
+      },
+    },
+  },
+} as const;
+
 export const HEALTH_STATES = ['starting', 'serving', 'joining', 'draining'] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
 

@@ -4,9 +4,10 @@
  * deletion shadows dropped. Compaction writes this stream to a new SSTable; streaming sends it
  * to another replica; repair hashes it into a Merkle tree. All three run in worker threads.
  *
- * The output is canonical: two replicas whose SSTables hold the same facts, however they are
- * split across files, yield the same entries with the same encoded bytes (merging is a join and
- * the codec is deterministic). Repair relies on that to compare replicas by hashes.
+ * The output is canonical up to one thing: two replicas whose SSTables hold the same facts,
+ * however they are split across files, yield the same entries with the same encoded bytes
+ * (merging is a join and the codec is deterministic), except that a header's range tombstones
+ * come in the order the merges met them. Repair sorts those before hashing (src/repair).
  *
  * Bounds: one entry per source in memory at a time; `onRead` sees the bytes read so callers can
  * throttle. Token bounds select the entries of one range `(start, end]` (non-wrapping).
