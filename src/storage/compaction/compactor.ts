@@ -48,7 +48,7 @@ export function runCompaction(job: CompactionJob): CompactionResult {
         headerTimestamps(entry.header, ts);
         writer.add(entry.pkey, HEADER_CK, entry.bytes);
       } else {
-        rowTimestamps(entry.row, ts);
+        rowTimestamps(entry.row(), ts);
         writer.add(entry.pkey, entry.ck, entry.bytes);
       }
     }

@@ -21,7 +21,7 @@ import type { RawEntry, SstableReader } from './sstable-reader.js';
 
 export type MergedEntry =
   | { readonly kind: 'header'; readonly pkey: Buffer; readonly header: PartitionHeader; readonly bytes: Buffer }
-  | { readonly kind: 'row'; readonly pkey: Buffer; readonly ck: Buffer; readonly row: Row; readonly bytes: Buffer };
+  | { readonly kind: 'row'; readonly pkey: Buffer; readonly ck: Buffer; readonly bytes: Buffer; row(): Row };
 
 export interface MergeOptions {
   /** Tombstones and expired cells to drop (compaction only); none when absent. */
@@ -83,11 +83,18 @@ export function* mergedEntries(readers: readonly SstableReader[], options: Merge
       }
       yield* finishHeader();
       const clustering = Buffer.from(clusteringOfCk(ck));
+      if (group.length === 1 && options.purge === undefined && headerIsEmpty(header)) {
+        // One version and nothing to shadow or purge: the stored bytes are already the merged
+        // row (the codec is deterministic), so streaming and repair skip a decode and encode.
+        const bytes = group[0]![2];
+        yield { kind: 'row', pkey, ck: rowStorageCk(clustering), bytes, row: () => decodeRow(bytes, clustering) };
+        continue;
+      }
       let row: Row = decodeRow(group[0]![2], clustering);
       for (let i = 1; i < group.length; i++) row = mergeRows(row, decodeRow(group[i]![2], clustering));
       const visible = removeShadowed(row, coveringDeletion(header, clustering));
       const kept = visible === null || options.purge === undefined ? visible : purgeRow(visible, options.purge);
-      if (kept !== null) yield { kind: 'row', pkey, ck: rowStorageCk(clustering), row: kept, bytes: encodeRow(kept) };
+      if (kept !== null) yield { kind: 'row', pkey, ck: rowStorageCk(clustering), bytes: encodeRow(kept), row: () => kept };
     }
     yield* finishHeader();
   } finally {
