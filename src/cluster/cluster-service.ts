@@ -38,7 +38,7 @@
 import type { Settings } from '../config/settings.js';
 import { Verb } from '../messaging/verbs.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
-import type { PeerAddress, PeerInfo } from '../messaging/peer.js';
+import { parseEndpoint, peerKey, type PeerAddress, type PeerInfo } from '../messaging/peer.js';
 import type { Cancellable, Clock, Scheduler } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import type { Logger } from '../util/logger.js';
@@ -100,15 +100,8 @@ interface RingSnapshot {
 
 const VERB_OF: Record<GossipMessage['kind'], number> = { syn: Verb.GOSSIP_SYN, ack: Verb.GOSSIP_ACK, ack2: Verb.GOSSIP_ACK2, shutdown: Verb.GOSSIP_SHUTDOWN };
 
-export function parseEndpoint(endpoint: string): PeerAddress {
-  const i = endpoint.lastIndexOf(':');
-  const host = endpoint.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(endpoint.slice(i + 1)) };
-}
+export { parseEndpoint };
 
-function endpointOf(address: PeerAddress): string {
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
 
 export class ClusterService {
   readonly self: string;
@@ -125,7 +118,7 @@ export class ClusterService {
   private ringCache: RingSnapshot | null = null;
 
   constructor(private readonly o: ClusterServiceOptions) {
-    this.self = endpointOf(o.messaging.address);
+    this.self = peerKey(o.messaging.address);
     this.announcedStatus = o.initialStatus ?? STATUS_NORMAL;
     const s = o.settings;
     this.gossiper = new Gossiper({
@@ -153,7 +146,7 @@ export class ClusterService {
     }
     o.messaging.registerHandler(Verb.SCHEMA_PULL, () => o.schema.export());
     o.messaging.registerHandler(Verb.SCHEMA_PUSH, async (from, payload) => {
-      await this.mergeSchema(endpointOf(from.address), payload);
+      await this.mergeSchema(peerKey(from.address), payload);
     });
   }
 
@@ -277,10 +270,10 @@ export class ClusterService {
     try {
       message = decodeGossipMessage(payload);
     } catch (err) {
-      this.o.logger.warn({ err, peer: endpointOf(from.address) }, 'undecodable gossip message dropped');
+      this.o.logger.warn({ err, peer: peerKey(from.address) }, 'undecodable gossip message dropped');
       return;
     }
-    this.gossiper.receive(endpointOf(from.address), message, this.o.clock.nowMs());
+    this.gossiper.receive(peerKey(from.address), message, this.o.clock.nowMs());
     this.flush();
   }
 

@@ -77,8 +77,7 @@ import type { DataPath, Mutation, WriteOptions, WriteResult } from '../cql/data-
 import { LocalDataPath, NO_WARNINGS } from '../cql/data-path.js';
 import { isConsistencyLevel, type ConsistencyLevel } from '../cql/request.js';
 import { InvalidRequest, ReadFailure, ReadTimeout, toRequestError, Unavailable, WriteFailure, WriteTimeout } from '../errors.js';
-import { parseEndpoint } from '../cluster/cluster-service.js';
-import type { PeerAddress } from '../messaging/peer.js';
+import { PeerAddressCache, type PeerAddress } from '../messaging/peer.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
 import { Verb } from '../messaging/verbs.js';
 import { replicasFor } from '../ring/replication-strategy.js';
@@ -193,8 +192,6 @@ interface LocalVersioning {
 /** At most one conflict log line per interval (with the count since the last one). */
 const CONFLICT_LOG_INTERVAL_MS = 10_000;
 
-/** Parsed endpoint addresses kept (more than any ring this node talks to). */
-const MAX_CACHED_ADDRESSES = 4096;
 
 /** Extra time a coordinator waits for a forwarded write beyond the replica's own write timeout. */
 const FORWARD_MARGIN_MS = 1000;
@@ -789,7 +786,7 @@ export class StorageProxy implements DataPath {
   // ---- helpers ----
 
   private readonly retryByOption = new Map<string, ReturnType<typeof parseSpeculativeRetry>>();
-  private readonly addresses = new Map<Endpoint, PeerAddress>();
+  private readonly addresses = new PeerAddressCache();
 
   /** The table's `speculative_retry`, parsed once per distinct text (a handful per cluster). */
   private speculativeRetryOf(text: string): ReturnType<typeof parseSpeculativeRetry> {
@@ -834,20 +831,10 @@ export class StorageProxy implements DataPath {
     return read.encodedCommand;
   }
 
-  /**
-   * A ring endpoint as a messaging address, parsed once per endpoint: the same object every
-   * time, which the messaging service also recognises cheaply. Bounded by MAX_CACHED_ADDRESSES
-   * (the ring's members, unless it churns through more; then it starts over).
-   */
   private addressOf(endpoint: Endpoint): PeerAddress {
-    let address = this.addresses.get(endpoint);
-    if (address === undefined) {
-      if (this.addresses.size >= MAX_CACHED_ADDRESSES) this.addresses.clear();
-      address = parseEndpoint(endpoint);
-      this.addresses.set(endpoint, address);
-    }
-    return address;
+    return this.addresses.get(endpoint);
   }
+
 
   private infoOf(read: PointRead, endpoint: Endpoint): ReplicaInfo {
     const info = read.replicas.find((r) => r.endpoint === endpoint);

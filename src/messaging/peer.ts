@@ -19,3 +19,31 @@ export interface PeerInfo {
 export function peerKey(address: PeerAddress): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
+
+/** The address of a `host:port` endpoint (the inverse of `peerKey`). */
+export function parseEndpoint(endpoint: string): PeerAddress {
+  const i = endpoint.lastIndexOf(':');
+  const host = endpoint.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(endpoint.slice(i + 1)) };
+}
+
+/**
+ * Ring endpoints as messaging addresses, parsed once each: the same object every time, which
+ * the messaging service also recognises cheaply. Bounded: past `maxEntries` endpoints (more than
+ * any ring a node talks to, unless it churns) it starts over.
+ */
+export class PeerAddressCache {
+  private readonly addresses = new Map<string, PeerAddress>();
+
+  constructor(private readonly maxEntries = 4096) {}
+
+  get(endpoint: string): PeerAddress {
+    let address = this.addresses.get(endpoint);
+    if (address === undefined) {
+      if (this.addresses.size >= this.maxEntries) this.addresses.clear();
+      address = parseEndpoint(endpoint);
+      this.addresses.set(endpoint, address);
+    }
+    return address;
+  }
+}

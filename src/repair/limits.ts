@@ -36,7 +36,6 @@ export const DEFAULT_PUSH_TIMEOUT_MS = 2 * 3_600_000;
 /** Inner tree nodes the coordinator hashes per event-loop turn (about a millisecond's work). */
 export const INNER_HASHES_PER_TURN = 1024;
 /** Endpoint → address entries the coordinator caches (the ring's members, unless it churns). */
-export const MAX_CACHED_ADDRESSES = 4096;
 /** Failures a report lists (one per failed request or push); more are counted only. */
 export const MAX_REPORTED_FAILURES = 100;
 

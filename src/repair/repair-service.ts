@@ -39,11 +39,10 @@
  * replica in memory (at most the leaf budget each), requests bounded by the timeouts of
  * limits.ts, at most MAX_REPORTED_FAILURES failures listed.
  */
-import { parseEndpoint } from '../cluster/cluster-service.js';
 import { UnknownTableError } from '../coordinator/replica-verbs.js';
 import { InvalidRequest } from '../errors.js';
 import type { MessagingService } from '../messaging/messaging-service.js';
-import type { PeerAddress } from '../messaging/peer.js';
+import { PeerAddressCache, type PeerAddress } from '../messaging/peer.js';
 import { Verb } from '../messaging/verbs.js';
 import { totalReplicationFactor } from '../ring/replication-strategy.js';
 import type { Endpoint, TokenMetadata, TokenRange } from '../ring/token-metadata.js';
@@ -58,7 +57,6 @@ import {
   DEFAULT_TREE_REQUEST_TIMEOUT_MS,
   INNER_HASHES_PER_TURN,
   leafBudgetFor,
-  MAX_CACHED_ADDRESSES,
   MAX_CONCURRENT_VALIDATIONS,
   MAX_QUEUED_VALIDATIONS,
   MAX_RANGES_PER_PUSH,
@@ -213,7 +211,7 @@ export class RepairService {
   private readonly validations: ValidationRunner;
   private readonly slots = new ValidationSlots();
   private readonly leafBudget: number;
-  private readonly addresses = new Map<Endpoint, PeerAddress>();
+  private readonly addresses = new PeerAddressCache();
   private running = false;
   private closed = false;
 
@@ -516,16 +514,10 @@ export class RepairService {
     return this.o.messaging.request(this.addressOf(endpoint), Verb.MERKLE_TREE_REQUEST, payload, timeoutMs);
   }
 
-  /** One address object per endpoint (messaging keys its connections by address object). */
   private addressOf(endpoint: Endpoint): PeerAddress {
-    let address = this.addresses.get(endpoint);
-    if (address === undefined) {
-      if (this.addresses.size >= MAX_CACHED_ADDRESSES) this.addresses.clear();
-      address = parseEndpoint(endpoint);
-      this.addresses.set(endpoint, address);
-    }
-    return address;
+    return this.addresses.get(endpoint);
   }
+
 }
 
 /** Per endpoint, the indexes of the ranges it replicates, in order. */

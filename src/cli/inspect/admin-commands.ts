@@ -10,8 +10,8 @@
  */
 import type { Command } from 'commander';
 import type { MembershipReport } from '../../cluster/membership/membership-service.js';
-import { ApiError } from '../http-client.js';
 import { UsageError } from '../usage-error.js';
+import { keyspaceTableBody, run, withTargetOptions } from './command.js';
 import { InspectTarget, type TargetFlags } from './target.js';
 
 /** flush and compact finish in seconds to minutes; streaming may take much longer. */
@@ -20,22 +20,6 @@ const MEMBERSHIP_TIMEOUT_MS = 24 * 3_600_000;
 
 interface Flags extends TargetFlags {
   readonly json?: boolean;
-}
-
-async function run(action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    if (err instanceof ApiError) throw new Error(`${err.code}: ${err.message}`);
-    throw err;
-  }
-}
-
-function targetOptions(command: Command): Command {
-  return command
-    .option('--host <url>', "the node's HTTP endpoint")
-    .option('--dir <dir>', 'a local cluster made by `ringtail cluster` (default ./data/local)')
-    .option('--json', 'print the API JSON');
 }
 
 function printReport(report: MembershipReport, json: boolean | undefined): void {
@@ -55,24 +39,23 @@ export function registerAdminCommands(program: Command): void {
     ['flush', 'write memtables to SSTables'],
     ['compact', 'major compaction'],
   ] as const) {
-    targetOptions(program.command(`${name} [keyspace] [table]`).description(`${what} (every table, a keyspace's tables, or one table) on one node`)).action(
+    withTargetOptions(program.command(`${name} [keyspace] [table]`).description(`${what} (every table, a keyspace's tables, or one table) on one node`)).action(
       (keyspace: string | undefined, table: string | undefined, flags: Flags) =>
         run(async () => {
-          const body = { ...(keyspace !== undefined ? { keyspace } : {}), ...(table !== undefined ? { table } : {}) };
-          await InspectTarget.resolve(flags).post(`/v1/admin/${name}`, body, ADMIN_TIMEOUT_MS);
+          await InspectTarget.resolve(flags).post(`/v1/admin/${name}`, keyspaceTableBody(keyspace, table), ADMIN_TIMEOUT_MS);
           if (flags.json) process.stdout.write(`${JSON.stringify({ ok: true })}\n`);
         }),
     );
   }
 
-  targetOptions(program.command('decommission').description('stream this node\'s ranges to their new replicas, then have it leave the ring and stop')).action((flags: Flags) =>
+  withTargetOptions(program.command('decommission').description('stream this node\'s ranges to their new replicas, then have it leave the ring and stop')).action((flags: Flags) =>
     run(async () => {
       if (flags.host === undefined) throw new UsageError('decommission needs --host URL: the node that leaves');
       printReport(await InspectTarget.resolve(flags).post<MembershipReport>('/v1/admin/decommission', {}, MEMBERSHIP_TIMEOUT_MS), flags.json);
     }),
   );
 
-  targetOptions(program.command('removenode <host_id>').description('re-replicate the ranges of a DOWN node from the survivors and remove it from the ring')).action(
+  withTargetOptions(program.command('removenode <host_id>').description('re-replicate the ranges of a DOWN node from the survivors and remove it from the ring')).action(
     (hostId: string, flags: Flags) =>
       run(async () => {
         printReport(await InspectTarget.resolve(flags).post<MembershipReport>('/v1/admin/removenode', { host_id: hostId }, MEMBERSHIP_TIMEOUT_MS), flags.json);

@@ -25,7 +25,7 @@ const printJson = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 };
 
-function withTargetOptions(command: Command): Command {
+export function withTargetOptions(command: Command): Command {
   return command
     .option('--host <url>', "any node's HTTP endpoint")
     .option('--dir <dir>', 'a local cluster made by `ringtail cluster` (default ./data/local)')
@@ -33,7 +33,7 @@ function withTargetOptions(command: Command): Command {
 }
 
 /** A node's error answer as `Code: message`, as the CQL shell prints errors. */
-async function run(action: () => Promise<void>): Promise<void> {
+export async function run(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
@@ -41,6 +41,12 @@ async function run(action: () => Promise<void>): Promise<void> {
     throw err;
   }
 }
+
+/** The `{"keyspace"?, "table"?}` body of the admin operations that take them. */
+export const keyspaceTableBody = (keyspace: string | undefined, table: string | undefined): { keyspace?: string; table?: string } => ({
+  ...(keyspace !== undefined ? { keyspace } : {}),
+  ...(table !== undefined ? { table } : {}),
+});
 
 const keyspaceQuery = (keyspace: string | undefined): string => (keyspace === undefined ? '' : `?keyspace=${encodeURIComponent(keyspace)}`);
 

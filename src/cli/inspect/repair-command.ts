@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import type { RepairReport } from '../../repair/repair-service.js';
-import { ApiError } from '../http-client.js';
+import { keyspaceTableBody, run, withTargetOptions } from './command.js';
 import { formatLoad, renderColumns } from './format.js';
 import { InspectTarget, type TargetFlags } from './target.js';
 
@@ -57,23 +57,16 @@ export function renderRepairReport(report: RepairReport): string[] {
 }
 
 export function registerRepairCommand(program: Command): void {
-  program
-    .command('repair [keyspace] [table]')
-    .description('compare the replicas of every token range by Merkle trees and stream the differing ranges (every non-system keyspace, one keyspace, or one table)')
-    .option('--host <url>', "the HTTP endpoint of the node that coordinates the repair")
-    .option('--dir <dir>', 'a local cluster made by `ringtail cluster` (default ./data/local)')
-    .option('--json', 'print the API JSON')
-    .action(async (keyspace: string | undefined, table: string | undefined, flags: Flags) => {
-      const body = { ...(keyspace !== undefined ? { keyspace } : {}), ...(table !== undefined ? { table } : {}) };
-      let report: RepairReport;
-      try {
-        report = await InspectTarget.resolve(flags).post<RepairReport>('/v1/admin/repair', body, REPAIR_TIMEOUT_MS);
-      } catch (err) {
-        if (err instanceof ApiError) throw new Error(`${err.code}: ${err.message}`);
-        throw err;
-      }
+  withTargetOptions(
+    program
+      .command('repair [keyspace] [table]')
+      .description('compare the replicas of every token range by Merkle trees and stream the differing ranges (every non-system keyspace, one keyspace, or one table)'),
+  ).action((keyspace: string | undefined, table: string | undefined, flags: Flags) =>
+    run(async () => {
+      const report = await InspectTarget.resolve(flags).post<RepairReport>('/v1/admin/repair', keyspaceTableBody(keyspace, table), REPAIR_TIMEOUT_MS);
       if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${renderRepairReport(report).join('\n')}\n`);
       if (report.failures.length > 0) throw new Error(`repair incomplete: ${report.failures.length} requests or streams failed`);
-    });
+    }),
+  );
 }

@@ -27,6 +27,7 @@ import type { Scheduler } from '../../runtime/clock.js';
 import type { Endpoint, RingNode, TokenMetadata, TokenRange } from '../../ring/token-metadata.js';
 import { TokenMetadata as Ring } from '../../ring/token-metadata.js';
 import type { Replication } from '../../schema/schema.js';
+import type { StreamResult } from '../../streaming/stream-messages.js';
 import type { Logger } from '../../util/logger.js';
 import { ringNodesOf } from './pending-ranges.js';
 import { planRangeMovements, type RangeMovement } from './range-movement.js';
@@ -50,14 +51,8 @@ export interface Transfer {
   readonly ranges: readonly TokenRange[];
 }
 
-export interface StreamResultLike {
-  readonly rows: number;
-  readonly partitions: number;
-  readonly bytes: number;
-}
-
 /** The streaming operation transfers use (StreamService.requestPush; source may be this node). */
-export type RequestPush = (source: Endpoint, tableId: string, ranges: readonly TokenRange[], target: Endpoint) => Promise<StreamResultLike>;
+export type RequestPush = (source: Endpoint, tableId: string, ranges: readonly TokenRange[], target: Endpoint) => Promise<StreamResult>;
 
 export interface TransferTotals {
   readonly transfers: number;
@@ -163,7 +158,7 @@ export async function runTransfers(transfers: readonly Transfer[], o: RunTransfe
   return { transfers: transfers.length, ranges, ...totals, durationMs: o.nowMs() - started };
 }
 
-async function withRetries(t: Transfer, o: RunTransfersOptions): Promise<StreamResultLike> {
+async function withRetries(t: Transfer, o: RunTransfersOptions): Promise<StreamResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await o.requestPush(t.source, t.tableId, t.ranges, t.target);

@@ -114,7 +114,7 @@ describe('runTransfers', () => {
     const totals = await runTransfers([transfer(1, 5), transfer(2, 5), transfer(3, 5)], options(async (source) => {
       calls.push(source);
       if (source === ep(2) && failuresLeft-- > 0) throw new Error('connection reset');
-      return { rows: 10, partitions: 2, bytes: 1000 };
+      return { rows: 10, partitions: 2, bytes: 1000, pages: 1 };
     }));
     expect(totals).toMatchObject({ transfers: 3, ranges: 3, rows: 30, partitions: 6, bytes: 3000 });
     expect(calls.filter((c) => c === ep(2))).toHaveLength(TRANSFER_ATTEMPTS);
@@ -125,7 +125,7 @@ describe('runTransfers', () => {
     const run = runTransfers([transfer(1, 5), transfer(2, 5), transfer(3, 5), transfer(4, 5)], options(async (source) => {
       started.push(source);
       if (source === ep(1)) throw new Error('disk full');
-      return { rows: 1, partitions: 1, bytes: 1 };
+      return { rows: 1, partitions: 1, bytes: 1, pages: 1 };
     }));
     await expect(run).rejects.toThrow(`test: streaming ks.t1 (1 ranges) from ${ep(1)} to ${ep(5)} failed after ${TRANSFER_ATTEMPTS} attempts: disk full`);
     expect(started.filter((s) => s === ep(1))).toHaveLength(TRANSFER_ATTEMPTS);
@@ -175,7 +175,7 @@ function service(self: number, cluster: FakeCluster, requestPush: RequestPush, t
   });
 }
 
-const pushed = async () => ({ rows: 5, partitions: 1, bytes: 500 });
+const pushed = async () => ({ rows: 5, partitions: 1, bytes: 500, pages: 1 });
 
 describe('MembershipService', () => {
   it('decommission announces LEAVING, streams, then announces LEFT, and reports what moved', async () => {
