@@ -3,6 +3,7 @@
  * Benchmark harness entry point.
  *
  *   npm run bench -- <name> [options]      (= node --expose-gc bench/run.mjs <name> [options])
+ *   npm run bench -- --workload a …        (options first: the YCSB harness, as `ringtail bench`)
  *   npm run bench -- <name> --help
  *
  * Each benchmark is a module in bench/ exporting `main(argv): Promise<number>` (the exit code)
@@ -20,6 +21,10 @@ const BENCHMARKS = {
   cluster: {
     module: './cluster.mjs',
     summary: 'a local cluster: QUORUM INSERT/SELECT throughput with RF 3, then false DOWNs and max phi under load and SIGKILL/SIGSTOP → DOWN detection times',
+  },
+  ycsb: {
+    module: './ycsb.mjs',
+    summary: 'YCSB core workloads A–F (load + run) against a local cluster it starts or an existing one, with --compare (Redis, etcd) and --sweep; also `ringtail bench`',
   },
   healing: {
     module: './healing.mjs',
@@ -43,7 +48,8 @@ function topUsage() {
 }
 
 async function run(argv) {
-  const [name, ...rest] = argv;
+  // `npm run bench -- --workload a …` (options first) is the YCSB harness, as `ringtail bench` is.
+  const [name, ...rest] = argv[0]?.startsWith('--') && argv[0] !== '--help' ? ['ycsb', ...argv] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(topUsage());
     return name === undefined ? 2 : 0;

@@ -13,6 +13,7 @@ import { registerClusterCommand } from './cluster/cluster-command.js';
 import { registerInspectCommands } from './inspect/command.js';
 import { registerAdminCommands } from './inspect/admin-commands.js';
 import { registerRepairCommand } from './inspect/repair-command.js';
+import { registerBenchCommand } from './bench-command.js';
 import { UsageError } from './usage-error.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -54,6 +55,7 @@ function buildProgram(): Command {
   registerInspectCommands(program);
   registerAdminCommands(program);
   registerRepairCommand(program);
+  registerBenchCommand(program);
 
   return program;
 }
