@@ -19,11 +19,9 @@
  *
  * Bounds: every load is count-bounded; every wait has a deadline (`--phase-timeout-seconds`).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 import { parseOptions, usageText } from './lib/args.mjs';
@@ -31,11 +29,10 @@ import { driveCql, textValues } from './lib/cql-load.mjs';
 import { resultHeader, TempDirs, writeResultFile } from './lib/env.mjs';
 import { fmtBytes, fmtRate, fmtSeconds, nowSeconds } from './lib/stats.mjs';
 import { heading } from './lib/table.mjs';
+import { killClusterDir, readClusterNodes, ringtailCli } from './lib/local-cluster.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.RINGTAIL_BIN ?? path.join(HERE, '..', 'bin', 'ringtail');
 const KEYSPACE = 'bench_heal';
-const exec = promisify(execFile);
 
 export const SPEC = {
   rows: { kind: 'int', default: 200_000, min: 100, help: 'rows loaded before the bootstrap' },
@@ -56,23 +53,8 @@ export function usage() {
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function cli(args, timeoutMs) {
-  const { stdout } = await exec(process.execPath, [BIN, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 });
-  return stdout;
-}
 
-function readNodes(dir) {
-  return JSON.parse(fs.readFileSync(path.join(dir, 'cluster.json'), 'utf8')).nodes;
-}
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntil(what, condition, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
@@ -128,15 +110,12 @@ export async function main(argv) {
   const dir = tmp.make('cluster');
   const timeoutMs = opts.phaseTimeoutSeconds * 1000;
   const pools = [];
-  const killAll = () => {
-    if (!fs.existsSync(path.join(dir, 'cluster.json'))) return;
-    for (const n of readNodes(dir)) if (n.pid > 0 && alive(n.pid)) process.kill(n.pid, 'SIGKILL');
-  };
+  const killAll = () => killClusterDir(dir);
   process.once('SIGINT', killAll);
   log(`ringtail healing benchmark — command: ${result.command}`);
   try {
-    await cli(['cluster', 'up', '--nodes', '3', '--ports', 'auto', '--dir', dir, ...opts.set.flatMap((s) => ['--set', s])], timeoutMs);
-    let nodes = readNodes(dir);
+    await ringtailCli(['cluster', 'up', '--nodes', '3', '--ports', 'auto', '--dir', dir, ...opts.set.flatMap((s) => ['--set', s])], timeoutMs);
+    let nodes = readClusterNodes(dir);
     const [n1, n2, n3] = nodes;
     await cqlOk(request, n1, `CREATE KEYSPACE ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}`);
     await cqlOk(request, n1, `CREATE TABLE ${KEYSPACE}.kv (id bigint PRIMARY KEY, v text)`);
@@ -167,7 +146,7 @@ export async function main(argv) {
     const stored = (await metricSum(request, n1, 'ringtail_hints_stored')) + (await metricSum(request, n2, 'ringtail_hints_stored'));
     const pending = async () => (await metricSum(request, n1, 'ringtail_hints_pending')) + (await metricSum(request, n2, 'ringtail_hints_pending'));
     const t0 = nowSeconds();
-    await cli(['cluster', 'start', 'node3', '--dir', dir], timeoutMs);
+    await ringtailCli(['cluster', 'start', 'node3', '--dir', dir], timeoutMs);
     // Replay starts when gossip sees node3 UP: measure from the first hint delivered.
     await waitUntil('hint replay to start', async () => (await pending()) < stored, timeoutMs);
     const t1 = nowSeconds();
@@ -178,7 +157,7 @@ export async function main(argv) {
     log(`  ${stored.toLocaleString('en-US')} hints stored; the last ${left.toLocaleString('en-US')} replayed in ${fmtSeconds(t2 - t1)}: ${fmtRate(result.hints.rowsPerSecond, ' rows/s')} (${fmtSeconds(t2 - t0)} from restart to none pending)`);
 
     log(heading(`bootstrap: ${opts.rows.toLocaleString('en-US')} rows of ${opts.valueBytes} B, then cluster add`));
-    nodes = readNodes(dir);
+    nodes = readClusterNodes(dir);
     const loadTargets = nodes.map((n) => poolOf(n, Math.ceil(opts.concurrency / 3)));
     const batches = Math.ceil(opts.rows / opts.batchRows);
     const tl = nowSeconds();
@@ -188,11 +167,11 @@ export async function main(argv) {
       return JSON.stringify({ query, params: ids.flatMap((id) => [id, values[id % values.length]]), consistency: 'ONE' });
     });
     log(`  loaded in ${fmtSeconds(nowSeconds() - tl)}`);
-    for (const n of nodes) await cli(['flush', '--host', n.http], timeoutMs);
+    for (const n of nodes) await ringtailCli(['flush', '--host', n.http], timeoutMs);
     const tb = nowSeconds();
-    await cli(['cluster', 'add', '--dir', dir], timeoutMs);
+    await ringtailCli(['cluster', 'add', '--dir', dir], timeoutMs);
     const addSeconds = nowSeconds() - tb;
-    const added = readNodes(dir).at(-1);
+    const added = readClusterNodes(dir).at(-1);
     const lines = fs.readFileSync(path.join(path.dirname(added.config), 'node.log'), 'utf8').split('\n');
     const done = lines.map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l?.msg === 'bootstrap complete: NORMAL');
     if (!done) throw new Error(`${added.name} logged no 'bootstrap complete: NORMAL'`);
@@ -200,7 +179,7 @@ export async function main(argv) {
     result.bootstrap = { rows: done.rows_streamed, bytes: done.bytes_streamed, streamingSeconds: done.duration_ms / 1000, mibPerSecond: mibPerS, clusterAddSeconds: addSeconds, transfers: done.transfers, ranges: done.ranges };
     log(`  ${added.name} streamed ${done.rows_streamed.toLocaleString('en-US')} rows (${fmtBytes(done.bytes_streamed)}) in ${fmtSeconds(done.duration_ms / 1000)}: ${mibPerS.toFixed(1)} MiB/s; cluster add took ${fmtSeconds(addSeconds)}`);
 
-    await cli(['cluster', 'down', '--dir', dir], timeoutMs);
+    await ringtailCli(['cluster', 'down', '--dir', dir], timeoutMs);
   } catch (e) {
     result.error = String(e?.stack ?? e);
     log(`error: ${e.message}`);

@@ -26,17 +26,16 @@
  * removed. Every phase is bounded: loads by the record count and `--phase-timeout`, runs by
  * `--operations` and/or `--duration`.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 import { parseOptions, usageText, UsageError } from './lib/args.mjs';
 import { collectGarbage, resultHeader, TempDirs, writeResultFile } from './lib/env.mjs';
 import { fmtCount, fmtMs, fmtRate, fmtRatio, fmtSeconds, ratio } from './lib/stats.mjs';
 import { formatTable, heading } from './lib/table.mjs';
+import { killClusterDir, readClusterNodes, ringtailCli } from './lib/local-cluster.mjs';
 import { RingtailBinding } from './ycsb/bindings/ringtail.mjs';
 import { renderChartSvg } from './ycsb/chart.mjs';
 import { Measurements } from './ycsb/measurements.mjs';
@@ -45,8 +44,6 @@ import { runPhase } from './ycsb/runner.mjs';
 import { CORE_WORKLOAD_DESCRIPTIONS, Workload } from './ycsb/workloads.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.RINGTAIL_BIN ?? path.join(HERE, '..', 'bin', 'ringtail');
-const exec = promisify(execFile);
 
 const CONSISTENCY_LEVELS = ['ANY', 'ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_ONE', 'LOCAL_QUORUM', 'EACH_QUORUM'];
 const OP_ORDER = ['INSERT', 'READ', 'UPDATE', 'SCAN', 'READMODIFYWRITE'];
@@ -106,19 +103,7 @@ function checkOptions(opts) {
 
 // ---- the local cluster ---------------------------------------------------------------------
 
-async function cli(args, timeoutMs) {
-  const { stdout } = await exec(process.execPath, [BIN, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 });
-  return stdout;
-}
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Local clusters started by this run; every one of their PIDs is killed by `killAll()`. */
 class LocalClusters {
@@ -133,33 +118,26 @@ class LocalClusters {
     this.dirs.add(dir);
     const timeoutMs = this.opts.phaseTimeout * 1000;
     log(`  starting ${nodes} node${nodes === 1 ? '' : 's'} (ringtail cluster up --ports auto${this.opts.set.length ? ` --set ${this.opts.set.join(' --set ')}` : ''}) …`);
-    await cli(['cluster', 'up', '--nodes', String(nodes), '--ports', 'auto', '--dir', dir, ...this.opts.set.flatMap((s) => ['--set', s])], timeoutMs);
-    return { dir, nodes: readNodes(dir) };
+    await ringtailCli(['cluster', 'up', '--nodes', String(nodes), '--ports', 'auto', '--dir', dir, ...this.opts.set.flatMap((s) => ['--set', s])], timeoutMs);
+    return { dir, nodes: readClusterNodes(dir) };
   }
 
   async stop(cluster) {
     try {
-      await cli(['cluster', 'down', '--dir', cluster.dir], 60_000);
+      await ringtailCli(['cluster', 'down', '--dir', cluster.dir], 60_000);
     } finally {
-      killDir(cluster.dir);
+      killClusterDir(cluster.dir);
       this.dirs.delete(cluster.dir);
       this.tmp.remove(cluster.dir);
     }
   }
 
   killAll() {
-    for (const dir of this.dirs) killDir(dir);
+    for (const dir of this.dirs) killClusterDir(dir);
   }
 }
 
-function readNodes(dir) {
-  return JSON.parse(fs.readFileSync(path.join(dir, 'cluster.json'), 'utf8')).nodes;
-}
 
-function killDir(dir) {
-  if (!fs.existsSync(path.join(dir, 'cluster.json'))) return;
-  for (const n of readNodes(dir)) if (n.pid > 0 && alive(n.pid)) process.kill(n.pid, 'SIGKILL');
-}
 
 // ---- measurements → tables -------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ export function nextBelow(next, bound) {
 }
 
 /** Murmur3's 32-bit finalizer. */
-function fmix32(h) {
+export function fmix32(h) {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

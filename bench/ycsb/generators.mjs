@@ -28,21 +28,8 @@ const FNV_OFFSET_BASIS_64 = 0xcbf29ce484222325n;
 const FNV_PRIME_64 = 1099511628211n;
 const MASK_64 = 0xffffffffffffffffn;
 
-/**
- * mulberry32: a small seeded PRNG returning uint32s (period 2^32, ample for a benchmark run).
- * @param {number} seed
- * @returns {() => number}
- */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** mulberry32, the harness's seeded PRNG returning uint32s (bench/lib/workload.mjs). */
+export { prng32 as prng } from '../lib/workload.mjs';
 
 /**
  * A double in [0, 1) with 53 random bits (two draws): the Zipfian over 10^10 items needs more

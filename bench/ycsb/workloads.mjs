@@ -21,6 +21,7 @@
  * change in one does not shift the others). Bounds: one shared value pool (64 KiB + fieldlength
  * characters); key rejection gives up after MAX_KEY_REJECTIONS draws.
  */
+import { fmix32 } from '../lib/workload.mjs';
 import { AcknowledgedCounter, UniformChooser, ZipfianChooser, createKeyChooser, keyName, prng, randomBelow, randomDouble } from './generators.mjs';
 
 /** CoreWorkload's defaults, for properties a workload does not set. */
@@ -75,13 +76,7 @@ const VALUE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 /** Derives an independent stream seed (Murmur3 finalizer over seed ⊕ a per-stream constant). */
 function streamSeed(seed, stream) {
-  let h = (seed ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((seed ^ Math.imul(stream, 0x9e3779b9)) >>> 0);
 }
 
 /**
