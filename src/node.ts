@@ -6,7 +6,11 @@
  * their commit-log records first, the schema they hold says which user tables exist, those
  * open and replay the rest of the log. Then the internode listener starts (with the replica
  * verbs registered), the HTTP endpoint accepts requests through the coordinator
- * (`StorageProxy`, a `DataPath` over the ring), and gossip starts.
+ * (`StorageProxy`, a `DataPath` over the ring), and gossip starts. A node that bootstraps
+ * (new, `auto_bootstrap`, not its own seed; or a bootstrap that never finished) first fetches
+ * the schema from a seed, starts gossip as JOINING and streams its ranges in the background
+ * (`MembershipService.bootstrap`); `/health` says `joining` until it announces NORMAL.
+ * A decommissioned node refuses to start on its old data.
  * Stopping reverses it: health turns to `draining`, the shutdown is announced in gossip, HTTP
  * stops accepting and finishes what it has, messaging stops, memtables are flushed, the commit
  * log closes.
