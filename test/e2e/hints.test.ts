@@ -4,53 +4,23 @@
  * and gossip sees it UP, the hints are replayed, and that replica alone (reads at ONE
  * coordinated by itself) answers every row.
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readClusterFile, type ClusterNode } from '../../src/cli/cluster/cluster-file.js';
-import { isRunning } from '../../src/cli/cluster/cluster-manager.js';
-import type { StatusReport } from '../../src/cluster/status-report.js';
-import { closeHttp, cqlOk, httpJson, postCql, ringtailBin, waitFor } from '../helpers/node-process.js';
+import type { ClusterNode } from '../../src/cli/cluster/cluster-file.js';
+import { LocalCluster, metricSum, seenAs } from '../helpers/local-cluster.js';
+import { cqlOk, postCql, waitFor } from '../helpers/node-process.js';
 
-const run = promisify(execFile);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringtail-hints-'));
 const ROWS = 10_000;
 const IN_FLIGHT = 32;
+let cluster: LocalCluster;
 let nodes: ClusterNode[] = [];
 
 beforeAll(async () => {
   // A fast replay rate so that 10,000 small hints arrive in a few seconds.
-  await run(process.execPath, [ringtailBin(), 'cluster', 'up', '--nodes', '3', '--ports', 'auto', '--dir', dir, '--set', 'hint_replay_bytes_per_s=4194304'], { timeout: 90_000 });
-  nodes = readClusterFile(dir).nodes;
+  cluster = await LocalCluster.up('hints', 3, ['hint_replay_bytes_per_s=4194304']);
+  nodes = cluster.nodes;
 }, 120_000);
 
-afterAll(async () => {
-  for (const n of readClusterFile(dir).nodes) if (isRunning(n.pid)) process.kill(n.pid, 'SIGKILL');
-  await closeHttp();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function seenAs(observers: ClusterNode[], victim: ClusterNode, status: 'UP' | 'DOWN'): Promise<void> {
-  await waitFor(
-    async () => {
-      const views = await Promise.all(observers.map((o) => httpJson<StatusReport>('GET', `${o.http}/v1/status`).catch(() => null)));
-      return views.every((v) => v !== null && v.body.nodes.find((n) => n.internode === victim.internode)?.status === status);
-    },
-    `${victim.name} ${status} everywhere`,
-    20_000,
-  );
-}
-
-async function metricSum(node: ClusterNode, name: string): Promise<number> {
-  const text = await fetch(`${node.http}/metrics`).then((r) => r.text());
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
+afterAll(() => cluster?.destroy());
 
 it('replays the hints of 10,000 QUORUM writes to a replica that was down, which then holds every row', async () => {
   const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
@@ -72,8 +42,8 @@ it('replays the hints of 10,000 QUORUM writes to a replica that was down, which 
   );
   expect((await metricSum(a, 'ringtail_hints_stored')) + (await metricSum(b, 'ringtail_hints_stored'))).toBe(ROWS);
 
-  await run(process.execPath, [ringtailBin(), 'cluster', 'start', c.name, '--dir', dir], { timeout: 60_000 });
-  const restarted = readClusterFile(dir).nodes.find((n) => n.name === c.name)!;
+  await cluster.cli('cluster', 'start', c.name, '--dir', cluster.dir);
+  const restarted = cluster.node(c.name);
   await seenAs([a, b], restarted, 'UP');
   await waitFor(
     async () => (await metricSum(a, 'ringtail_hints_pending')) + (await metricSum(b, 'ringtail_hints_pending')) === 0,

@@ -9,42 +9,29 @@
  * original nodes, and a node that joined holds its ranges' rows on its own (read at ONE
  * coordinated by itself once its ring share is known).
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readClusterFile, type ClusterNode } from '../../src/cli/cluster/cluster-file.js';
+import type { ClusterNode } from '../../src/cli/cluster/cluster-file.js';
 import { isRunning } from '../../src/cli/cluster/cluster-manager.js';
 import type { StatusReport } from '../../src/cluster/status-report.js';
-import { closeHttp, cqlOk, httpJson, postCql, ringtailBin, waitFor } from '../helpers/node-process.js';
+import { LocalCluster } from '../helpers/local-cluster.js';
+import { cqlOk, httpJson, postCql, waitFor } from '../helpers/node-process.js';
 
-const exec = promisify(execFile);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringtail-membership-'));
 const PRELOAD_ROWS = 3000;
 const CLIENTS = 6;
-const STEP_TIMEOUT_MS = 120_000;
+let cluster: LocalCluster;
 let original: ClusterNode[] = [];
 
-async function cli(...args: string[]): Promise<string> {
-  const { stdout } = await exec(process.execPath, [ringtailBin(), ...args], { timeout: STEP_TIMEOUT_MS });
-  return stdout;
-}
+const cli = (...args: string[]): Promise<string> => cluster.cli(...args);
 
 beforeAll(async () => {
-  await cli('cluster', 'up', '--nodes', '3', '--ports', 'auto', '--dir', dir, '--set', 'ring_delay_ms=1500', '--set', 'num_tokens=8');
-  original = readClusterFile(dir).nodes;
+  cluster = await LocalCluster.up('membership', 3, ['ring_delay_ms=1500', 'num_tokens=8']);
+  original = cluster.nodes;
   await cqlOk(original[0]!.http, "CREATE KEYSPACE m WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}");
   await cqlOk(original[0]!.http, 'CREATE TABLE m.kv (k int PRIMARY KEY, v text)');
   await waitFor(async () => (await Promise.all(original.map((n) => postCql(n.http, 'SELECT * FROM m.kv WHERE k = 0')))).every((r) => r.status === 200), 'the table on every node', 10_000);
 }, 120_000);
 
-afterAll(async () => {
-  for (const n of readClusterFile(dir).nodes) if (isRunning(n.pid)) process.kill(n.pid, 'SIGKILL');
-  await closeHttp();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => cluster?.destroy());
 
 /** Writes unique keys and reads back acknowledged ones, all at QUORUM, until stopped. */
 class QuorumClient {
@@ -134,11 +121,11 @@ it('grows 3 → 4 → 5 and shrinks back to 3 under QUORUM load without losing a
   expect(client.acknowledged.size).toBe(PRELOAD_ROWS);
   client.start();
   try {
-    await cli('cluster', 'add', '--dir', dir);
-    const node4 = readClusterFile(dir).nodes[3]!;
+    await cli('cluster', 'add', '--dir', cluster.dir);
+    const node4 = cluster.nodes[3]!;
     await expectHoldsItsRows(node4, client.acknowledged);
-    await cli('cluster', 'add', '--dir', dir);
-    const grown = readClusterFile(dir).nodes;
+    await cli('cluster', 'add', '--dir', cluster.dir);
+    const grown = cluster.nodes;
     expect(grown.map((n) => n.name)).toEqual(['node1', 'node2', 'node3', 'node4', 'node5']);
     for (const observer of original) {
       const members = await ringMembers(observer);
@@ -153,9 +140,9 @@ it('grows 3 → 4 → 5 and shrinks back to 3 under QUORUM load without losing a
     await waitFor(() => !isRunning(node5.pid), 'node5 to exit after leaving', 30_000);
 
     // node4 stops, then the survivors re-replicate its ranges (removenode).
-    await cli('cluster', 'stop', 'node4', '--dir', dir);
+    await cli('cluster', 'stop', 'node4', '--dir', cluster.dir);
     await waitFor(async () => (await Promise.all(original.map(ringMembers))).every((m) => m.find((x) => x.internode === node4.internode)?.status === 'DOWN'), 'node4 DOWN everywhere', 20_000);
-    const removed = await cli('removenode', node4.host_id, '--dir', dir);
+    const removed = await cli('removenode', node4.host_id, '--dir', cluster.dir);
     process.stdout.write(`[membership] ${removed}`);
     expect(removed).toMatch(/^removenode of .* done in/);
   } finally {

@@ -6,45 +6,23 @@
  * the differing ranges; afterwards that replica alone answers every row, and a second repair
  * finds nothing to stream. Needs `npm run build` (or RINGTAIL_BIN).
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readClusterFile, type ClusterNode } from '../../src/cli/cluster/cluster-file.js';
-import { isRunning } from '../../src/cli/cluster/cluster-manager.js';
-import type { StatusReport } from '../../src/cluster/status-report.js';
+import type { ClusterNode } from '../../src/cli/cluster/cluster-file.js';
 import type { RepairReport } from '../../src/repair/repair-service.js';
-import { closeHttp, cqlOk, httpJson, postCql, ringtailBin, waitFor } from '../helpers/node-process.js';
+import { LocalCluster, seenAs } from '../helpers/local-cluster.js';
+import { cqlOk, postCql, waitFor } from '../helpers/node-process.js';
 
-const run = promisify(execFile);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringtail-repair-'));
 const ROWS = 10_000;
 const IN_FLIGHT = 32;
+let cluster: LocalCluster;
 let nodes: ClusterNode[] = [];
 
 beforeAll(async () => {
-  await run(process.execPath, [ringtailBin(), 'cluster', 'up', '--nodes', '3', '--ports', 'auto', '--dir', dir, '--set', 'hinted_handoff_enabled=false'], { timeout: 90_000 });
-  nodes = readClusterFile(dir).nodes;
+  cluster = await LocalCluster.up('repair', 3, ['hinted_handoff_enabled=false']);
+  nodes = cluster.nodes;
 }, 120_000);
 
-afterAll(async () => {
-  for (const n of readClusterFile(dir).nodes) if (isRunning(n.pid)) process.kill(n.pid, 'SIGKILL');
-  await closeHttp();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function seenAs(observers: ClusterNode[], victim: ClusterNode, status: 'UP' | 'DOWN'): Promise<void> {
-  await waitFor(
-    async () => {
-      const views = await Promise.all(observers.map((o) => httpJson<StatusReport>('GET', `${o.http}/v1/status`).catch(() => null)));
-      return views.every((v) => v !== null && v.body.nodes.find((n) => n.internode === victim.internode)?.status === status);
-    },
-    `${victim.name} ${status} everywhere`,
-    20_000,
-  );
-}
+afterAll(() => cluster?.destroy());
 
 /** Keys among `keys` that `node` does not answer at ONE (it coordinates: it reads its own data). */
 async function missingOn(node: ClusterNode, keys: readonly number[]): Promise<number[]> {
@@ -63,8 +41,7 @@ async function missingOn(node: ClusterNode, keys: readonly number[]): Promise<nu
 }
 
 async function repairWithCli(keyspace: string): Promise<RepairReport> {
-  const { stdout } = await run(process.execPath, [ringtailBin(), 'repair', keyspace, '--dir', dir, '--json'], { timeout: 180_000 });
-  return JSON.parse(stdout) as RepairReport;
+  return JSON.parse(await cluster.cli('repair', keyspace, '--dir', cluster.dir, '--json')) as RepairReport;
 }
 
 it('repairs a replica that missed 10,000 QUORUM writes: afterwards it alone holds every row', async () => {
@@ -86,8 +63,8 @@ it('repairs a replica that missed 10,000 QUORUM writes: afterwards it alone hold
     }),
   );
 
-  await run(process.execPath, [ringtailBin(), 'cluster', 'start', c.name, '--dir', dir], { timeout: 60_000 });
-  const restarted = readClusterFile(dir).nodes.find((n) => n.name === c.name)!;
+  await cluster.cli('cluster', 'start', c.name, '--dir', cluster.dir);
+  const restarted = cluster.node(c.name);
   await seenAs([a, b], restarted, 'UP');
   await seenAs([restarted], a, 'UP');
   await seenAs([restarted], b, 'UP');
