@@ -22,6 +22,7 @@ import type { TableStore } from '../../src/storage/engine/table-store.js';
 import { mergedEntries } from '../../src/storage/sstable/merged-entries.js';
 import { SstableReader } from '../../src/storage/sstable/sstable-reader.js';
 import { StreamService } from '../../src/streaming/stream-service.js';
+import { loopbackMessaging } from '../helpers/loopback-messaging.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { RepairService, type RepairReport, type RepairSchema } from '../../src/repair/repair-service.js';
 import { openEngine, TABLE } from '../helpers/engine.js';
@@ -64,20 +65,7 @@ async function startCluster(replication: Replication, options: { parallelValidat
     const name = `node${k + 1}`;
     const { engine, table } = await openEngine(path.join(tmp(), name), { commitlogSync: 'group' });
     cleanups.push(() => engine.close({ flush: false }));
-    const messaging = new MessagingService({
-      clusterName: 'repair-test',
-      hostId: `host-${name}`,
-      listenHost: '127.0.0.1',
-      port: 0,
-      secret: '',
-      maxMessageBytes: 4 * 1024 * 1024,
-      queueMaxMessages: 1000,
-      maxInflightRequests: 64,
-      scheduler: systemScheduler,
-      logger: silentLogger,
-      reconnectBackoff: { initialMs: 20, maxMs: 100 },
-      handshakeTimeoutMs: 500,
-    });
+    const messaging = loopbackMessaging('repair-test', `host-${name}`);
     const streams = new StreamService({ engine, messaging, self: () => peerKey(messaging.address), logger: silentLogger, throughputBytesPerS: 0, scheduler: systemScheduler, pageBytes: 8192 });
     await messaging.start();
     cleanups.push(() => messaging.stop());

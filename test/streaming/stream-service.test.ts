@@ -22,6 +22,7 @@ import { SstableReader } from '../../src/storage/sstable/sstable-reader.js';
 import { rangeSpans } from '../../src/streaming/stream-ranges.js';
 import { readRanges } from '../../src/streaming/stream-reader.js';
 import { StreamFailedError, StreamService, type StreamServiceOptions } from '../../src/streaming/stream-service.js';
+import { loopbackMessaging } from '../helpers/loopback-messaging.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { openEngine, TABLE } from '../helpers/engine.js';
 import { b, bound, cell, del, rangeTombstone, row } from '../helpers/rows.js';
@@ -46,20 +47,7 @@ afterEach(async () => {
 async function startNode(name: string, streamOptions: Partial<StreamServiceOptions> = {}, compaction = false): Promise<Node> {
   const { engine, table } = await openEngine(path.join(tmp(), name), { commitlogSync: 'group' }, { compaction: { enabled: compaction } });
   cleanups.push(() => engine.close({ flush: false }));
-  const messaging = new MessagingService({
-    clusterName: 'stream-test',
-    hostId: `host-${name}`,
-    listenHost: '127.0.0.1',
-    port: 0,
-    secret: '',
-    maxMessageBytes: 4 * 1024 * 1024,
-    queueMaxMessages: 1000,
-    maxInflightRequests: 64,
-    scheduler: systemScheduler,
-    logger: silentLogger,
-    reconnectBackoff: { initialMs: 20, maxMs: 100 },
-    handshakeTimeoutMs: 500,
-  });
+  const messaging = loopbackMessaging('stream-test', `host-${name}`);
   const streams = new StreamService({
     engine,
     messaging,
