@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ClusterNode } from '../../src/cli/cluster/cluster-file.js';
-import { LocalCluster, metricSum, seenAs } from '../helpers/local-cluster.js';
-import { cqlOk, postCql, waitFor } from '../helpers/node-process.js';
+import { createKvTable, LocalCluster, writeRowsAtQuorum, metricSum, seenAs } from '../helpers/local-cluster.js';
+import { cqlOk, waitFor } from '../helpers/node-process.js';
 
 const ROWS = 10_000;
 const IN_FLIGHT = 32;
@@ -24,22 +24,11 @@ afterAll(() => cluster?.destroy());
 
 it('replays the hints of 10,000 QUORUM writes to a replica that was down, which then holds every row', async () => {
   const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-  await cqlOk(a.http, "CREATE KEYSPACE h WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}");
-  await cqlOk(a.http, 'CREATE TABLE h.kv (k int PRIMARY KEY, v text)');
-  await waitFor(async () => (await postCql(c.http, 'SELECT * FROM h.kv WHERE k = 0')).status === 200, 'the table on every node', 5_000);
+  await createKvTable(nodes, 'h');
 
   process.kill(c.pid, 'SIGKILL');
   await seenAs([a, b], c, 'DOWN');
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async (_, worker) => {
-      const coordinator = worker % 2 === 0 ? a : b;
-      while (next < ROWS) {
-        const k = next++;
-        await cqlOk(coordinator.http, 'INSERT INTO h.kv (k, v) VALUES (?, ?)', { params: [k, `row ${k}`], consistency: 'QUORUM' });
-      }
-    }),
-  );
+  await writeRowsAtQuorum([a, b], 'h', ROWS, IN_FLIGHT);
   expect((await metricSum(a, 'ringtail_hints_stored')) + (await metricSum(b, 'ringtail_hints_stored'))).toBe(ROWS);
 
   await cluster.cli('cluster', 'start', c.name, '--dir', cluster.dir);

@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ClusterNode } from '../../src/cli/cluster/cluster-file.js';
 import type { RepairReport } from '../../src/repair/repair-service.js';
-import { LocalCluster, seenAs } from '../helpers/local-cluster.js';
-import { cqlOk, postCql, waitFor } from '../helpers/node-process.js';
+import { createKvTable, LocalCluster, writeRowsAtQuorum, seenAs } from '../helpers/local-cluster.js';
+import { cqlOk } from '../helpers/node-process.js';
 
 const ROWS = 10_000;
 const IN_FLIGHT = 32;
@@ -46,22 +46,11 @@ async function repairWithCli(keyspace: string): Promise<RepairReport> {
 
 it('repairs a replica that missed 10,000 QUORUM writes: afterwards it alone holds every row', async () => {
   const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-  await cqlOk(a.http, "CREATE KEYSPACE r WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}");
-  await cqlOk(a.http, 'CREATE TABLE r.kv (k int PRIMARY KEY, v text)');
-  await waitFor(async () => (await postCql(c.http, 'SELECT * FROM r.kv WHERE k = 0')).status === 200, 'the table on every node', 5_000);
+  await createKvTable(nodes, 'r');
 
   process.kill(c.pid, 'SIGKILL');
   await seenAs([a, b], c, 'DOWN');
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async (_, worker) => {
-      const coordinator = worker % 2 === 0 ? a : b;
-      while (next < ROWS) {
-        const k = next++;
-        await cqlOk(coordinator.http, 'INSERT INTO r.kv (k, v) VALUES (?, ?)', { params: [k, `row ${k}`], consistency: 'QUORUM' });
-      }
-    }),
-  );
+  await writeRowsAtQuorum([a, b], 'r', ROWS, IN_FLIGHT);
 
   await cluster.cli('cluster', 'start', c.name, '--dir', cluster.dir);
   const restarted = cluster.node(c.name);

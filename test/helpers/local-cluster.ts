@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { readClusterFile, type ClusterNode } from '../../src/cli/cluster/cluster-file.js';
 import { isRunning } from '../../src/cli/cluster/cluster-manager.js';
 import type { StatusReport } from '../../src/cluster/status-report.js';
-import { closeHttp, httpJson, ringtailBin, waitFor } from './node-process.js';
+import { closeHttp, cqlOk, httpJson, postCql, ringtailBin, waitFor } from './node-process.js';
 
 const exec = promisify(execFile);
 const CLI_TIMEOUT_MS = 180_000;
@@ -69,4 +69,28 @@ export async function metricSum(node: ClusterNode, name: string): Promise<number
     .split('\n')
     .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
     .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * Creates `keyspace.kv (k int PRIMARY KEY, v text)` with RF 3 through `nodes[0]` and waits until
+ * the last node serves it.
+ */
+export async function createKvTable(nodes: readonly ClusterNode[], keyspace: string): Promise<void> {
+  await cqlOk(nodes[0]!.http, `CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}`);
+  await cqlOk(nodes[0]!.http, `CREATE TABLE ${keyspace}.kv (k int PRIMARY KEY, v text)`);
+  await waitFor(async () => (await postCql(nodes.at(-1)!.http, `SELECT * FROM ${keyspace}.kv WHERE k = 0`)).status === 200, 'the table on every node', 5_000);
+}
+
+/** Writes rows k = 0..rows-1 with v = `row k` at QUORUM, `inFlight` at a time, round-robin over `coordinators`. */
+export async function writeRowsAtQuorum(coordinators: readonly ClusterNode[], keyspace: string, rows: number, inFlight: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async (_, worker) => {
+      const coordinator = coordinators[worker % coordinators.length]!;
+      while (next < rows) {
+        const k = next++;
+        await cqlOk(coordinator.http, `INSERT INTO ${keyspace}.kv (k, v) VALUES (?, ?)`, { params: [k, `row ${k}`], consistency: 'QUORUM' });
+      }
+    }),
+  );
 }
