@@ -52,12 +52,12 @@
  * `bin/ringtail` (which runs `dist/`: `npm run build`), or `$RINGTAIL_BIN` for a private build.
  * Results: a report on stdout and a JSON file <out>/cluster-<ISO time>.json.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { runClusterCommand } from './lib/local-cluster.mjs';
 import { parseOptions, usageText, UsageError } from './lib/args.mjs';
 import { CpuMeter, driveCql, textValues } from './lib/cql-load.mjs';
 import { collectGarbage, resultHeader, writeResultFile, TempDirs } from './lib/env.mjs';
@@ -351,27 +351,7 @@ class LocalCluster {
   }
 
   cli(args) {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'cluster', ...args, '--dir', this.dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (s) => (stdout += s));
-      child.stderr.setEncoding('utf8').on('data', (s) => (stderr += s));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        this.reload();
-        reject(new Error(`ringtail cluster ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS / 1000} s\n${stderr.slice(-2000)}`));
-      }, CLI_TIMEOUT_MS);
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        this.reload();
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runClusterCommand(this.dir, args, CLI_TIMEOUT_MS).finally(() => this.reload());
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * The CLI is `$RINGTAIL_BIN` when set (a private build), else this checkout's `bin/ringtail`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,4 +39,30 @@ export function isAlive(pid) {
 export function killClusterDir(dir) {
   if (!fs.existsSync(path.join(dir, 'cluster.json'))) return;
   for (const n of readClusterNodes(dir)) if (n.pid > 0 && isAlive(n.pid)) process.kill(n.pid, 'SIGKILL');
+}
+
+/**
+ * `ringtail cluster …args --dir DIR` with its output captured: resolves with `{ code, stdout,
+ * stderr }` whatever the exit code; rejects (after SIGKILLing it) past `timeoutMs`.
+ */
+export function runClusterCommand(dir, args, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RINGTAIL_BIN, 'cluster', ...args, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s) => (stderr += s));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ringtail cluster ${args.join(' ')} did not finish within ${timeoutMs / 1000} s\n${stderr.slice(-2000)}`));
+    }, timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
